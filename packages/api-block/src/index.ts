@@ -1,0 +1,1 @@
+// @flowsafe/api-block public API

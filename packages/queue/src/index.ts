@@ -1,0 +1,1 @@
+// @flowsafe/queue public API

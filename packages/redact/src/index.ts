@@ -1,0 +1,1 @@
+// @flowsafe/redact public API

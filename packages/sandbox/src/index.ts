@@ -1,0 +1,1 @@
+// @flowsafe/sandbox public API

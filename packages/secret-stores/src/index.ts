@@ -1,0 +1,1 @@
+// @flowsafe/secret-stores public API

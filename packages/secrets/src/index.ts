@@ -1,0 +1,1 @@
+// @flowsafe/secrets public API

@@ -1,0 +1,1 @@
+// @flowsafe/store-postgres public API

@@ -83,8 +83,12 @@ export interface BlockPlugin<C = any> {
   validate?(config: C): ValidationIssue[] | Promise<ValidationIssue[]>;
   /** secret names the config uses besides <secret:…> text (e.g. auth.secret) */
   secretRefs?(config: C): string[];
-  /** block ids this block may continue with besides `next` (condition then/else) */
-  targets?(config: C): string[];
+  /**
+   * block ids this block may continue with besides `next` (condition then/else). A plugin
+   * that declares targets picks its continuation itself; `null` in the list means it may end
+   * the run there. Used to find loops without an exit at save time.
+   */
+  targets?(config: C): (string | null)[];
 }
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -120,4 +124,56 @@ export interface RunRecord {
 /** Where run records go (apps/server adapts @flowsafe/store's RunsRepo to it). */
 export interface RunSink {
   save(record: RunRecord): Promise<void>;
+}
+
+// ---- the runner's own API (createRunner); added with the implementation, additive only ----
+
+export type FlowValidationResult =
+  { ok: true; definition: FlowDefinition } | { ok: false; issues: ValidationIssue[] };
+
+export interface RunnerLimits {
+  /** blocks one run may execute before it fails with STEP_LIMIT (a loop cannot run forever); default 1000 */
+  maxSteps: number;
+  /** wall-clock limit of a run before it fails with RUN_TIMEOUT; default 300000 */
+  runTimeoutMs: number;
+}
+
+/** The subset of a pino logger the runner uses (pass createLogger(redactor) from @flowsafe/redact). */
+export interface RunnerLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RunnerOptions {
+  plugins: BlockPlugin[];
+  sink?: RunSink;
+  limits?: Partial<RunnerLimits>;
+  logger?: RunnerLogger;
+}
+
+export interface RunOptions {
+  definition: FlowDefinition;
+  run: RunInfo;
+  /** merged over definition.variables */
+  input?: Record<string, unknown>;
+  /** the project's settings resolved for the run's environment */
+  settings?: Record<string, string>;
+  /** knows every secret value of the project; a per-run child is fine (OAuth2 tokens) */
+  redactor: Redactor;
+  /** abort to cancel the run (status 'cancelled') */
+  signal?: AbortSignal;
+  /** ISO time the run was queued; defaults to its start */
+  queuedAt?: string;
+  /** called after each step ends, with the step as recorded (already redacted) */
+  onStep?(step: StepRecord): void;
+}
+
+export interface Runner {
+  /** type → plugin; the runner looks blocks up here and knows no type by name */
+  readonly plugins: Map<string, BlockPlugin>;
+  /** adds a plugin at run time (throws DUPLICATE_PLUGIN if its type is taken) */
+  register(plugin: BlockPlugin): void;
+  validate(definition: unknown, opts: { secretNames: Iterable<string> }): Promise<FlowValidationResult>;
+  /** never rejects for a flow problem: failures end up in the returned (and saved) record */
+  run(opts: RunOptions): Promise<RunRecord>;
 }

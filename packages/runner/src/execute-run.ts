@@ -1,0 +1,297 @@
+// The executor: walks a flow from its start block, one block at a time, and records each
+// step. It is the one place where plugin results become flow variables, logs and run
+// records, so it is where the redactor is applied to all of them (invariants 5 and 6).
+//
+// Output: the end block's output; a flow that ends without an end block (a block with no
+// `next`, or a branch left empty) outputs its final variables.
+import type { Redactor } from '@flowsafe/redact';
+import { flowDefinitionSchema } from './flow-schema';
+import { RunnerError } from './runner-error';
+import type {
+  BlockContext,
+  BlockDefinition,
+  BlockPlugin,
+  BlockResult,
+  RunnerLimits,
+  RunnerLogger,
+  RunOptions,
+  RunRecord,
+  RunSink,
+  StepRecord,
+} from './types';
+
+export interface ExecutorDeps {
+  plugins: ReadonlyMap<string, BlockPlugin>;
+  sink?: RunSink | undefined;
+  limits: RunnerLimits;
+  logger?: RunnerLogger | undefined;
+}
+
+/** A step keeps at most this many log lines of at most this many characters (records stay small). */
+export const MAX_LOG_LINES = 200;
+export const MAX_LOG_LINE_CHARS = 8192;
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err) ?? String(err);
+  } catch {
+    return String(err);
+  }
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== '' ? code : 'BLOCK_FAILED';
+}
+
+function formatLogPart(part: unknown): string {
+  if (typeof part === 'string') return part;
+  if (part instanceof Error) return `${part.name}: ${part.message}`;
+  if (part === undefined) return 'undefined';
+  try {
+    return JSON.stringify(part) ?? String(part);
+  } catch {
+    return String(part);
+  }
+}
+
+/** Rejects with the signal's reason as soon as it aborts, even if the plugin ignores it. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => undefined);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(messageOf(err)));
+      },
+    );
+  });
+}
+
+function cancelReason(reason: unknown): RunnerError {
+  const message =
+    reason instanceof Error && reason.name !== 'AbortError' && reason.message !== ''
+      ? reason.message
+      : 'run cancelled';
+  return new RunnerError('CANCELLED', message);
+}
+
+/** Runs one flow and returns its final, redacted record (also handed to the sink). */
+export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<RunRecord> {
+  const { run, redactor } = opts;
+  const startedAtMs = Date.now();
+  const t0 = performance.now();
+  const startedAt = new Date(startedAtMs).toISOString();
+  const record: RunRecord = {
+    id: run.runId,
+    flowId: run.flowId,
+    projectId: run.projectId,
+    environment: run.environment,
+    status: 'running',
+    queuedAt: opts.queuedAt ?? startedAt,
+    startedAt,
+    steps: [],
+  };
+  if (run.actor !== undefined) record.actor = run.actor;
+
+  const save = async (snapshot: RunRecord): Promise<void> => {
+    if (!deps.sink) return;
+    try {
+      await deps.sink.save(snapshot);
+    } catch (err) {
+      deps.logger?.error(
+        { runId: run.runId, err: redactor.redact(messageOf(err)) },
+        'could not save the run record',
+      );
+    }
+  };
+
+  const { runTimeoutMs } = deps.limits;
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(
+      new RunnerError('RUN_TIMEOUT', `run stopped after its time limit of ${runTimeoutMs} ms`),
+    );
+  }, runTimeoutMs);
+  timer.unref();
+  const callerSignal = opts.signal;
+  const onCallerAbort = (): void => controller.abort(cancelReason(callerSignal?.reason));
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+
+  try {
+    await save(redactor.redactJson(record));
+    await walk(deps, opts, record, controller.signal, startedAtMs + runTimeoutMs);
+  } finally {
+    clearTimeout(timer);
+    callerSignal?.removeEventListener('abort', onCallerAbort);
+  }
+
+  record.durationMs = roundMs(performance.now() - t0);
+  const final = redactor.redactJson(record);
+  await save(final);
+  return final;
+}
+
+function endFromAbort(record: RunRecord, signal: AbortSignal, redactor: Redactor): void {
+  const reason = signal.reason instanceof RunnerError ? signal.reason : cancelReason(signal.reason);
+  record.status = reason.code === 'CANCELLED' ? 'cancelled' : 'failed';
+  record.error = { code: reason.code, message: redactor.redact(reason.message) };
+}
+
+async function walk(
+  deps: ExecutorDeps,
+  opts: RunOptions,
+  record: RunRecord,
+  signal: AbortSignal,
+  deadline: number,
+): Promise<void> {
+  const { redactor } = opts;
+  const parsed = flowDefinitionSchema.safeParse(opts.definition);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    record.status = 'failed';
+    record.error = {
+      code: 'FLOW_INVALID',
+      message: `the flow definition is invalid: ${first ? `${first.path.join('.')}: ${first.message}` : 'unknown problem'}`,
+    };
+    return;
+  }
+  const definition = parsed.data;
+  const blocks = new Map<string, BlockDefinition>();
+  for (const block of definition.blocks) if (!blocks.has(block.id)) blocks.set(block.id, block);
+
+  const settings = Object.freeze({ ...opts.settings });
+  let variables: Record<string, unknown> = redactor.redactJson({ ...definition.variables, ...opts.input });
+  let output: unknown = undefined;
+  let ended = false;
+  let nextId: string | null = definition.start;
+  let executed = 0;
+
+  while (nextId !== null) {
+    if (signal.aborted) {
+      endFromAbort(record, signal, redactor);
+      return;
+    }
+    if (executed >= deps.limits.maxSteps) {
+      record.status = 'failed';
+      record.error = {
+        code: 'STEP_LIMIT',
+        message: `run stopped after ${deps.limits.maxSteps} steps (the step limit); check loops for a way out`,
+      };
+      return;
+    }
+    const block = blocks.get(nextId);
+    if (!block) {
+      record.status = 'failed';
+      record.error = { code: 'FLOW_INVALID', message: `block "${nextId}" does not exist` };
+      return;
+    }
+    executed += 1;
+
+    const step: StepRecord = {
+      blockId: block.id,
+      type: block.type,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      logs: [],
+    };
+    record.steps.push(step);
+    const s0 = performance.now();
+    let open = true;
+    let result: BlockResult | undefined;
+    try {
+      const plugin = deps.plugins.get(block.type);
+      if (!plugin) throw new RunnerError('UNKNOWN_BLOCK_TYPE', `unknown block type "${block.type}"`);
+      const config = await plugin.configSchema.safeParseAsync(block.config);
+      if (!config.success) {
+        const first = config.error.issues[0];
+        throw new RunnerError(
+          'FLOW_INVALID',
+          `the config of block "${block.id}" is invalid: ${first ? `${first.path.join('.')}: ${first.message}` : ''}`,
+        );
+      }
+      const ctx: BlockContext = {
+        run: opts.run,
+        block: { id: block.id, type: block.type },
+        variables: Object.freeze({ ...variables }),
+        settings,
+        redactor,
+        signal,
+        deadline,
+        log: (...parts: unknown[]) => {
+          if (!open) return;
+          if (step.logs.length >= MAX_LOG_LINES) {
+            if (step.logs.length === MAX_LOG_LINES)
+              step.logs.push(`… further log lines dropped (limit ${MAX_LOG_LINES})`);
+            return;
+          }
+          // redact first: cutting first could split a secret so that it is no longer recognised
+          const line = redactor.redact(parts.map(formatLogPart).join(' '));
+          step.logs.push(line.length > MAX_LOG_LINE_CHARS ? `${line.slice(0, MAX_LOG_LINE_CHARS)}…` : line);
+        },
+      };
+      result = (await raceAbort(plugin.execute(ctx, config.data), signal)) ?? {};
+      if (result.request) step.request = redactor.redactJson(result.request);
+      if (result.variables) variables = { ...variables, ...redactor.redactJson(result.variables) };
+      step.status = 'succeeded';
+    } catch (err) {
+      if (signal.aborted) {
+        const reason = signal.reason instanceof RunnerError ? signal.reason : cancelReason(signal.reason);
+        step.status = reason.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        step.error = { code: reason.code, message: redactor.redact(reason.message) };
+      } else {
+        step.status = 'failed';
+        step.error = { code: codeOf(err), message: redactor.redact(messageOf(err)) };
+      }
+    } finally {
+      open = false;
+      step.durationMs = roundMs(performance.now() - s0);
+      if (opts.onStep) {
+        try {
+          opts.onStep(step);
+        } catch (err) {
+          deps.logger?.warn(
+            { runId: opts.run.runId, err: redactor.redact(messageOf(err)) },
+            'onStep callback threw',
+          );
+        }
+      }
+    }
+
+    if (step.status !== 'succeeded' || !result) {
+      record.status = step.status === 'cancelled' ? 'cancelled' : 'failed';
+      if (step.error) record.error = step.error;
+      return;
+    }
+    if (result.end) {
+      ended = true;
+      output = result.output;
+      nextId = null;
+    } else {
+      nextId = result.next !== undefined ? result.next : (block.next ?? null);
+    }
+  }
+
+  record.status = 'succeeded';
+  record.output = ended ? output : variables;
+}

@@ -12,7 +12,10 @@ export const blockDefinitionSchema = z.object({
   id: blockIdSchema,
   type: z.string().min(1, 'a block needs a type'),
   next: blockIdSchema.optional(),
-  config: z.unknown().transform((config) => (config === undefined ? {} : config)),
+  config: z
+    .unknown()
+    .optional()
+    .transform((config) => (config === undefined ? {} : config)),
   position: z.object({ x: z.number(), y: z.number() }).optional(),
   label: z.string().max(200).optional(),
 });

@@ -1,0 +1,4 @@
+// placeholder
+export default function Page() {
+  return <div className="page">secrets-page</div>;
+}

@@ -1,0 +1,4 @@
+// placeholder
+export default function Page() {
+  return <div className="page">settings-page</div>;
+}

@@ -286,7 +286,7 @@ describe('executor', () => {
     const sink = memorySink();
     const controller = new AbortController();
     const runner = createRunner({
-      plugins: [...builtinPlugins(), waitingPlugin(() => controller.abort(), true)],
+      plugins: [...builtinPlugins(), waitingPlugin(() => setTimeout(() => controller.abort(), 20), true)],
       sink,
     });
     const record = await runner.run(
@@ -306,6 +306,22 @@ describe('executor', () => {
     expect(record.error).toEqual({ code: 'CANCELLED', message: 'run cancelled' });
     expect(record.steps.map((s) => s.status)).toEqual(['succeeded', 'cancelled']);
     expect(sink.saved.at(-1)?.status).toBe('cancelled');
+  });
+
+  it('records a cancelled step when the plugin itself rejects on abort', async () => {
+    const controller = new AbortController();
+    const runner = createRunner({ plugins: [waitingPlugin(() => setTimeout(() => controller.abort(), 20))] });
+    const record = await runner.run(
+      baseOptions(
+        { start: 'w', blocks: [{ id: 'w', type: 'wait', config: {} }] },
+        { signal: controller.signal },
+      ),
+    );
+    expect(record.status).toBe('cancelled');
+    expect(record.steps[0]).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'CANCELLED', message: 'run cancelled' },
+    });
   });
 
   it('does not start a run whose signal is already aborted', async () => {

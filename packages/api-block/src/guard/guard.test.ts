@@ -44,7 +44,8 @@ async function serve(server: Server, host: string, port: number): Promise<TestSe
         server.close(() => resolve());
       }),
   };
-  server.on(server instanceof Object && 'addContext' in server ? 'secureConnection' : 'connection', () => {
+  // 'connection' is the TCP accept, for TLS servers too: a refused request must not even get that far.
+  server.on('connection', () => {
     state.connections += 1;
   });
   server.on('request', () => {
@@ -373,45 +374,10 @@ describe.skipIf(!hasOpenssl())('egress guard with mTLS', () => {
     writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:api.internal\n');
     writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
     for (const name of ['server', 'client']) {
-      run(
-        'req',
-        ...ec,
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name === 'server' ? 'api.internal' : 'flowsafe'}`,
-      );
-      run(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-days',
-        '1',
-      );
-      run(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-days',
-        '1',
-        '-extfile',
-        `${name}.ext`,
-        '-out',
-        `${name}.crt`,
-      );
+      const subject = `/CN=${name === 'server' ? 'api.internal' : 'flowsafe'}`;
+      run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+      const signing = ['-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1'];
+      run('x509', '-req', '-in', `${name}.csr`, ...signing, '-extfile', `${name}.ext`, '-out', `${name}.crt`);
     }
     for (const file of ['ca.crt', 'server.key', 'server.crt', 'client.key', 'client.crt']) {
       pem[file] = readFileSync(join(dir, file), 'utf8');

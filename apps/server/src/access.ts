@@ -1,0 +1,68 @@
+// Role checks (SPEC invariant 10). Whoever is not a member of a workspace learns nothing about
+// it: every workspace, project or object inside answers 404 as if it did not exist. A member
+// whose role is too low gets 403, which tells it nothing it could not already see.
+import type { Member, Project, Role, Store, User, Workspace } from '@flowsafe/store';
+import { ServerError } from './errors';
+
+const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3, owner: 4 };
+
+/** `viewer` = any member; `editor` = editor+; `admin` = owner or admin; `owner` = owner only. */
+export type Need = Role;
+
+export function hasRole(role: Role, need: Need): boolean {
+  return RANK[role] >= RANK[need];
+}
+
+const NEED_TEXT: Record<Need, string> = {
+  viewer: 'a member',
+  editor: 'an editor, admin or owner',
+  admin: 'an admin or owner',
+  owner: 'an owner',
+};
+
+function forbid(member: Member, need: Need, what: string): never {
+  throw new ServerError(
+    'FORBIDDEN',
+    `${what} needs ${NEED_TEXT[need]} of the workspace (your role: ${member.role})`,
+  );
+}
+
+export interface WorkspaceAccess {
+  workspace: Workspace;
+  member: Member;
+}
+
+export interface ProjectAccess extends WorkspaceAccess {
+  project: Project;
+}
+
+/** The workspace if `user` is a member with at least `need`; 404 for non-members. */
+export async function requireWorkspace(
+  store: Store,
+  user: User,
+  workspaceId: string,
+  need: Need,
+  what = 'this',
+): Promise<WorkspaceAccess> {
+  const member = await store.members.get(workspaceId, user.id);
+  const workspace = member ? await store.workspaces.get(workspaceId) : undefined;
+  if (!member || !workspace) throw new ServerError('WORKSPACE_NOT_FOUND', 'workspace not found');
+  if (!hasRole(member.role, need)) forbid(member, need, what);
+  return { workspace, member };
+}
+
+/** The project if `user` is a member of its workspace with at least `need`; 404 otherwise. */
+export async function requireProject(
+  store: Store,
+  user: User,
+  projectId: string,
+  need: Need,
+  what = 'this',
+): Promise<ProjectAccess> {
+  const project = await store.projects.get(projectId);
+  const member = project ? await store.members.get(project.workspaceId, user.id) : undefined;
+  const workspace = project && member ? await store.workspaces.get(project.workspaceId) : undefined;
+  if (!project || !member || !workspace) throw new ServerError('PROJECT_NOT_FOUND', 'project not found');
+  if (!hasRole(member.role, need)) forbid(member, need, what);
+  return { project, workspace, member };
+}

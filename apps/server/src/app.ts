@@ -1,0 +1,109 @@
+// The express application: body parsing with limits, authentication, the routes of SPEC §8,
+// the editor's static files, and one error handler that turns anything thrown into
+// `{ error: { code, message, details? } }` with the status from errors.ts. Every JSON body
+// leaves through the redactor of the request's project (or the global one).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { redactJsonResponses } from '@flowsafe/redact';
+import { authenticate } from './auth';
+import { type AppContext, responseRedactor } from './context';
+import { ServerError, toErrorResponse } from './errors';
+import { requestLogger } from './logger';
+import { openApiDocument } from './openapi';
+import { auditRoutes } from './routes/audit';
+import { environmentRoutes } from './routes/environments';
+import { exportImportRoutes } from './routes/export-import';
+import { flowRoutes } from './routes/flows';
+import { memberRoutes } from './routes/members';
+import { projectRoutes } from './routes/projects';
+import { runRoutes } from './routes/runs';
+import { secretRoutes } from './routes/secrets';
+import { settingRoutes } from './routes/settings';
+import { workspaceRoutes } from './routes/workspaces';
+
+export const BODY_LIMIT = '1mb';
+
+export interface AppOptions {
+  /** the built editor (apps/editor/dist); served at / with SPA fallback when it exists */
+  editorDir?: string;
+  /** log one line per request (default true) */
+  logRequests?: boolean;
+}
+
+/** A request with a body must say it is JSON (415 otherwise, so bodies are never ignored silently). */
+function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (hasBody && !req.is('application/json')) {
+    throw new ServerError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'request bodies must be JSON: send Content-Type: application/json',
+    );
+  }
+  next();
+}
+
+export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.set('etag', false);
+
+  if (opts.logRequests !== false) app.use(requestLogger(ctx.logger));
+  app.use(redactJsonResponses((req) => responseRedactor(ctx, (req as Request).res as Response)));
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+
+  app.use(
+    '/api',
+    requireJsonBody,
+    express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }),
+  );
+  app.use('/api', authenticate(ctx.store));
+  app.use(workspaceRoutes(ctx));
+  app.use(memberRoutes(ctx));
+  app.use(exportImportRoutes(ctx));
+  app.use(projectRoutes(ctx));
+  app.use(environmentRoutes(ctx));
+  app.use(secretRoutes(ctx));
+  app.use(settingRoutes(ctx));
+  app.use(flowRoutes(ctx));
+  app.use(runRoutes(ctx));
+  app.use(auditRoutes(ctx));
+  app.use('/api', () => {
+    throw new ServerError('NOT_FOUND', 'no such endpoint (see GET /api/openapi.json)');
+  });
+
+  const editorDir = opts.editorDir;
+  if (editorDir !== undefined && existsSync(path.join(editorDir, 'index.html'))) {
+    app.use(express.static(editorDir, { index: 'index.html', fallthrough: true }));
+    app.get('/{*splat}', (_req, res) => {
+      res.sendFile(path.join(editorDir, 'index.html'));
+    });
+  }
+  app.use(() => {
+    throw new ServerError('NOT_FOUND', 'not found');
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const { status, body } = toErrorResponse(err);
+    if (status >= 500) ctx.logger.error({ err }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).json(responseRedactor(ctx, res).redactJson(body));
+  });
+
+  return app;
+}

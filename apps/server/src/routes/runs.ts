@@ -1,0 +1,71 @@
+// Run endpoints: start a run of a flow (editor+), list and read runs (member), cancel (editor+).
+import { Router } from 'express';
+import { currentUser } from '../auth';
+import { type AppContext, projectAccess } from '../context';
+import { ServerError, parse } from '../errors';
+import { DEFAULT_WAIT_MS, type RunService } from '../runs';
+import { pageQuery, runCreateSchema } from '../schemas';
+import { assertEnvironments } from './environments';
+import { loadFlow } from './flows';
+
+export function runRoutes(ctx: AppContext): Router {
+  const router = Router();
+
+  const service = (): RunService => {
+    if (!ctx.runs) throw new ServerError('SERVICE_UNAVAILABLE', 'runs are not available on this server');
+    return ctx.runs;
+  };
+
+  router.post('/api/projects/:p/flows/:f/runs', async (req, res) => {
+    const { project } = await projectAccess(ctx, req, res, 'editor', 'running flows');
+    const body = parse(runCreateSchema, req.body);
+    const flow = await loadFlow(ctx, project, req.params.f);
+    assertEnvironments(project.environments, [body.environment]);
+    const { finished, record } = await service().start({
+      project,
+      flowId: flow.id,
+      environment: body.environment,
+      ...(body.input !== undefined ? { input: body.input } : {}),
+      waitMs: body.waitMs ?? DEFAULT_WAIT_MS,
+      actor: currentUser(res).id,
+    });
+    res.status(finished ? 200 : 202).json(record);
+  });
+
+  router.get('/api/projects/:p/flows/:f/runs', async (req, res) => {
+    const { project } = await projectAccess(ctx, req, res, 'viewer');
+    const q = parse(pageQuery, req.query);
+    const flow = await loadFlow(ctx, project, req.params.f);
+    const page = await ctx.store.runs.list(project.id, {
+      flowId: flow.id,
+      limit: q.limit,
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+    });
+    res.json(page);
+  });
+
+  router.get('/api/projects/:p/runs', async (req, res) => {
+    const { project } = await projectAccess(ctx, req, res, 'viewer');
+    const q = parse(pageQuery, req.query);
+    const page = await ctx.store.runs.list(project.id, {
+      limit: q.limit,
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+    });
+    res.json(page);
+  });
+
+  router.get('/api/projects/:p/runs/:runId', async (req, res) => {
+    const { project } = await projectAccess(ctx, req, res, 'viewer');
+    const run =
+      req.params.runId.length <= 100 ? await ctx.store.runs.get(project.id, req.params.runId) : undefined;
+    if (!run) throw new ServerError('RUN_NOT_FOUND', 'run not found in this project');
+    res.json(run);
+  });
+
+  router.post('/api/projects/:p/runs/:runId/cancel', async (req, res) => {
+    const { project } = await projectAccess(ctx, req, res, 'editor', 'cancelling runs');
+    res.json(await service().cancel(project, req.params.runId));
+  });
+
+  return router;
+}

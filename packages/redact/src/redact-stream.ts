@@ -10,7 +10,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { ScanResult } from './scan';
 
 export interface ChunkScanner {
-  scanChunk(text: string, final: boolean): ScanResult;
+  scanChunk(text: string, final: boolean, frontier?: number): ScanResult;
 }
 
 export interface RedactStreamOptions {
@@ -22,6 +22,7 @@ export function createRedactStream(scanner: ChunkScanner, options: RedactStreamO
   const decoder = new StringDecoder('utf8');
   const asBuffer = options.output === 'buffer';
   let carry = '';
+  let frontier = 0;
   const emit = (stream: Transform, text: string): void => {
     if (text.length > 0) stream.push(asBuffer ? Buffer.from(text, 'utf8') : text);
   };
@@ -45,8 +46,10 @@ export function createRedactStream(scanner: ChunkScanner, options: RedactStreamO
           throw new TypeError('redact stream accepts strings and Buffers');
         }
         const input = carry.length > 0 ? carry + text : text;
-        const { output, safe } = scanner.scanChunk(input, false);
-        carry = safe < input.length ? input.slice(safe) : '';
+        const result = scanner.scanChunk(input, false, frontier);
+        carry = result.safe < input.length ? input.slice(result.safe) : '';
+        frontier = result.frontier;
+        const output = result.output;
         emit(this, output);
         callback();
       } catch (err) {
@@ -57,7 +60,8 @@ export function createRedactStream(scanner: ChunkScanner, options: RedactStreamO
       try {
         const input = carry + decoder.end();
         carry = '';
-        emit(this, scanner.scanChunk(input, true).output);
+        emit(this, scanner.scanChunk(input, true, frontier).output);
+        frontier = 0;
         callback();
       } catch (err) {
         callback(err as Error);

@@ -182,8 +182,8 @@ export class Redactor {
   }
 
   /** @internal Scan `text`; when not final, stop where a later chunk could extend a match. */
-  scanChunk(text: string, final: boolean): ScanResult {
-    return scan(this.layers(), text, final);
+  scanChunk(text: string, final: boolean, frontier = 0): ScanResult {
+    return scan(this.layers(), text, final, frontier);
   }
 
   /** @internal The compiled automata to scan with, parents' first. */

@@ -11,6 +11,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** A pool whose idle clients may see the server stop at the end of the file without crashing the run. */
+function testPool(connectionString: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 async function tables(pool: pg.Pool): Promise<string[]> {
   const { rows } = await pool.query<{ tablename: string }>(
     "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
@@ -20,7 +27,7 @@ async function tables(pool: pg.Pool): Promise<string[]> {
 
 describe('migrations', () => {
   test('apply from an empty database, in order, and record each', async () => {
-    const pool = new pg.Pool({ connectionString: await server.createDatabase() });
+    const pool = testPool(await server.createDatabase());
     try {
       const all = await loadMigrations();
       expect(all.length).toBeGreaterThan(0);
@@ -43,7 +50,7 @@ describe('migrations', () => {
   test('from every earlier migration to the latest', async () => {
     const all = await loadMigrations();
     for (let k = 0; k < all.length; k++) {
-      const pool = new pg.Pool({ connectionString: await server.createDatabase() });
+      const pool = testPool(await server.createDatabase());
       try {
         await migrate(pool, { migrations: all.slice(0, k) });
         expect(await pendingMigrations(pool)).toEqual(all.slice(k).map((m) => m.id));
@@ -56,7 +63,7 @@ describe('migrations', () => {
   });
 
   test('a migration that fails leaves the schema as it was', async () => {
-    const pool = new pg.Pool({ connectionString: await server.createDatabase() });
+    const pool = testPool(await server.createDatabase());
     try {
       const all = await loadMigrations();
       await migrate(pool);

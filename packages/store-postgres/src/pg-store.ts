@@ -30,13 +30,12 @@ import type {
   Workspace,
   WorkspacesRepo,
 } from '@flowsafe/store';
+import { BASE_ENVIRONMENTS, StoreError } from '@flowsafe/store';
 import type { SealedValue, WrappedKey } from '@flowsafe/secrets';
 import { PostgresStoreError } from './errors';
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 type Row = QueryResultRow;
-
-const BASE_ENVIRONMENTS = ['development', 'production'];
 
 const now = (): string => new Date().toISOString();
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
@@ -47,7 +46,7 @@ const optional = <T>(v: T | null | undefined): T | undefined => (v === null ? un
 /** Map a unique violation to the store's CONFLICT error; rethrow anything else. */
 function conflict(err: unknown, what: string): never {
   if ((err as { code?: string }).code === '23505')
-    throw new PostgresStoreError('CONFLICT', `${what} already exists`);
+    throw new StoreError('CONFLICT', `${what} already exists`);
   throw err;
 }
 
@@ -322,8 +321,12 @@ async function writeSecretValues(
   }
 }
 
-async function loadSecrets(db: Queryable, where: string, params: unknown[]): Promise<Secret[]> {
-  const secretRows = await rows(db, `SELECT * FROM secrets WHERE ${where} ORDER BY name`, params);
+async function loadSecrets(db: Queryable, where: string, params: unknown[], lock = false): Promise<Secret[]> {
+  const secretRows = await rows(
+    db,
+    `SELECT * FROM secrets WHERE ${where} ORDER BY name${lock ? ' FOR UPDATE' : ''}`,
+    params,
+  );
   if (secretRows.length === 0) return [];
   const valueRows = await rows<SealedRow & { secret_id: string }>(
     db,
@@ -388,9 +391,7 @@ function secretsRepo(
     },
     async update(projectId, name, patch) {
       return inTransaction(async (q) => {
-        const current = (
-          await loadSecrets(q, 'project_id = $1 AND name = $2 FOR UPDATE', [projectId, name])
-        )[0];
+        const current = (await loadSecrets(q, 'project_id = $1 AND name = $2', [projectId, name], true))[0];
         if (!current) return undefined;
         const next: Secret = { ...current, ...patch, updatedAt: now() };
         for (const key of ['allowedHosts', 'description', 'missing', 'source'] as const) {
@@ -616,7 +617,7 @@ function runsRepo(db: Queryable, retention: number): RunsRepo {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
            duration_ms = EXCLUDED.duration_ms, steps = EXCLUDED.steps, output = EXCLUDED.output,
-           error = EXCLUDED.error
+           error = EXCLUDED.error, actor = EXCLUDED.actor
          RETURNING (xmax = 0) AS inserted`,
         [
           run.id,
@@ -664,8 +665,17 @@ function runsRepo(db: Queryable, retention: number): RunsRepo {
 
 // ---- external secret stores, meta ------------------------------------------------------
 
-async function loadStores(db: Queryable, where: string, params: unknown[]): Promise<SecretStoreConfig[]> {
-  const storeRows = await rows(db, `SELECT * FROM secret_stores WHERE ${where} ORDER BY name`, params);
+async function loadStores(
+  db: Queryable,
+  where: string,
+  params: unknown[],
+  lock = false,
+): Promise<SecretStoreConfig[]> {
+  const storeRows = await rows(
+    db,
+    `SELECT * FROM secret_stores WHERE ${where} ORDER BY name${lock ? ' FOR UPDATE' : ''}`,
+    params,
+  );
   if (storeRows.length === 0) return [];
   const credRows = await rows<SealedRow & { store_id: string }>(
     db,
@@ -743,7 +753,7 @@ function secretStoresRepo(
     async update(workspaceId, name, patch) {
       return inTransaction(async (q) => {
         const current = (
-          await loadStores(q, 'workspace_id = $1 AND name = $2 FOR UPDATE', [workspaceId, name])
+          await loadStores(q, 'workspace_id = $1 AND name = $2', [workspaceId, name], true)
         )[0];
         if (!current) return undefined;
         const next: SecretStoreConfig = { ...current, ...patch, updatedAt: now() };

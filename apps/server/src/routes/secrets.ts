@@ -397,14 +397,12 @@ export function secretRoutes(ctx: AppContext): Router {
       action: 'secret.make-setting',
       secret: secret.name,
     });
-    res
-      .status(201)
-      .json({
-        name: setting.name,
-        values: setting.values,
-        createdAt: setting.createdAt,
-        updatedAt: setting.updatedAt,
-      });
+    res.status(201).json({
+      name: setting.name,
+      values: setting.values,
+      createdAt: setting.createdAt,
+      updatedAt: setting.updatedAt,
+    });
   });
 
   return router;

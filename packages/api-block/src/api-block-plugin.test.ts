@@ -101,18 +101,28 @@ describe('templates', () => {
   it('templates JSON bodies leaf by leaf: a variable cannot change the structure', async () => {
     const { plugin, redactor } = setup({});
     const evil = '", "admin": true, "x": "';
-    const ctx = fakeContext({ redactor, variables: { subject: evil, n: 3 } });
+    const ctx = fakeContext({ redactor, variables: { subject: evil, n: 3, obj: { a: [1] } } });
     const config = cfg({
       method: 'POST',
       url: `${echoServer.url}/tickets`,
       body: {
         type: 'json',
-        content: { subject: '{{subject}}', count: 5, tags: ['{{n}}', 'x'], nested: { ok: true } },
+        content: {
+          subject: '{{subject}}',
+          count: 5,
+          tags: ['{{n}}', 'x{{n}}', '{{missing}}'],
+          nested: { ok: true, obj: '{{obj}}' },
+        },
       },
       saveAs: 'res',
     });
     const got = echoed(await plugin.execute(ctx, config));
-    expect(JSON.parse(got.body)).toEqual({ subject: evil, count: 5, tags: ['3', 'x'], nested: { ok: true } });
+    expect(JSON.parse(got.body)).toEqual({
+      subject: evil,
+      count: 5,
+      tags: [3, 'x3', null],
+      nested: { ok: true, obj: { a: [1] } },
+    });
     expect(got.headers['content-type']).toBe('application/json');
   });
 

@@ -1,9 +1,12 @@
 // Composition: the last step before undici. Secret values are put into the rendered request
-// here, each encoded for its position, and nowhere earlier (invariant 3).
+// here, each encoded for its position, and nowhere earlier (invariant 3). JSON bodies are built
+// as values and serialised once: a string leaf renders to a string, and a leaf that is exactly
+// one `{{var}}` takes the variable's own JSON value (as in the runner's set/end blocks; missing
+// → null), so a variable fills its leaf and can never break the structure around it.
 import { ApiBlockError } from './errors';
 import { type JsonNode, type Plan, type RenderedRequest, formEncode } from './plan';
 import type { Resolution } from './resolve';
-import { fillSecrets, renderVars, type Scope, type SecretPart } from './template';
+import { fillSecrets, lookup, renderVars, type Scope, type SecretPart } from './template';
 
 export interface ComposedRequest {
   url: URL;
@@ -102,6 +105,10 @@ function buildJson(node: JsonNode, scope: Scope, text: (slot: SecretPart) => str
       return node.v;
     case 1:
       return fillSecrets(renderVars(node.tpl, scope), text);
+    case 4: {
+      const value = lookup(scope, node.path);
+      return value === undefined ? null : value;
+    }
     case 2:
       return node.items.map((n) => buildJson(n, scope, text));
     case 3: {

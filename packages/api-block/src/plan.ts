@@ -18,6 +18,8 @@ import {
 export type JsonNode =
   | { t: 0; v: unknown }
   | { t: 1; tpl: Template }
+  /** a leaf that is exactly one `{{var}}`: the variable's own JSON value */
+  | { t: 4; path: string[] }
   | { t: 2; items: JsonNode[] }
   | { t: 3; entries: Array<[string, JsonNode]> };
 
@@ -198,6 +200,8 @@ function compileBody(
       const tpl = at(where, () => compileTemplate(value));
       if (tpl.literal) return { t: 0, v: value };
       dynamic = true;
+      const only = tpl.parts.length === 1 ? tpl.parts[0] : undefined;
+      if (typeof only === 'object' && only.kind === 'var') return { t: 4, path: only.path };
       return { t: 1, tpl };
     }
     if (Array.isArray(value)) return { t: 2, items: value.map((v, i) => walk(v, [...where, i])) };

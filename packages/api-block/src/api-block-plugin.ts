@@ -61,7 +61,7 @@ export function createApiBlockPlugin(options: ApiBlockOptions): ApiBlockPlugin {
         options.audit({ run: ctx.run, secret, environment: ctx.run.environment, blockId: ctx.block.id });
       }
     }
-    const url = plan.secrets.length > 0 ? composeUrl(plan, rendered, (slot) => res.text(slot)) : checked;
+    const url = plan.urlHasSecrets ? composeUrl(plan, rendered, (slot) => res.text(slot)) : checked;
     if (url.origin !== checked.origin) {
       throw new ApiBlockError(
         'EGRESS_HOST_NOT_ALLOWED',

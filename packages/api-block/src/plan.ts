@@ -51,6 +51,8 @@ export interface Plan {
   tls: ApiBlockConfig['tls'];
   /** every `<secret:…>` slot of the request's templates */
   slots: SecretPart[];
+  /** the URL or its query entries hold secret slots (the URL is composed again with values) */
+  urlHasSecrets: boolean;
   /** every secret the request uses, once */
   secrets: string[];
   /** secrets that travel in the body (a cross-origin 307/308 would resend them) */
@@ -169,6 +171,7 @@ export function compilePlan(config: ApiBlockConfig, issues?: ValidationIssue[]):
     auth: config.auth,
     tls: config.tls,
     slots,
+    urlHasSecrets: url.secrets.length > 0 || query.some(([, t]) => t.secrets.length > 0),
     secrets: [...used],
     bodySecrets: [...bodyUsed],
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,

@@ -37,7 +37,8 @@ const AUTH_TYPES: Record<'bearer' | 'basic' | 'oauth2', ReadonlyArray<SecretMeta
 export async function describeSecrets(plan: Plan, env: ResolveEnv): Promise<Map<string, SecretMeta>> {
   const metas = new Map<string, SecretMeta>();
   for (const name of plan.secrets) {
-    const meta = await env.access.describe(env.ctx.run, name);
+    const described = env.access.describe(env.ctx.run, name);
+    const meta = described instanceof Promise ? await described : described;
     if (!meta) throw new ApiBlockError('SECRET_UNKNOWN', `secret ${name} does not exist in this project`);
     metas.set(name, meta);
   }

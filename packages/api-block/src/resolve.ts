@@ -199,24 +199,20 @@ function hasShape(type: SecretMeta['type'], v: SecretValue): boolean {
   );
 }
 
-/** The run's redactor should know every project value already; make sure of the ones we send. */
+/** The run's redactor should know every project value already; make sure of the ones we send
+ *  (one lookup per value; the redactor's own registration covers every field and encoding). */
 function ensureKnown(r: Redactor, name: string, type: SecretMeta['type'], v: SecretValue): void {
-  const add = (s: string): void => {
-    if (s.length >= 4 && !r.has(s)) r.add(name, s);
-  };
+  const probe =
+    type === 'text'
+      ? (v as string)
+      : type === 'basic'
+        ? (v as Basic).password
+        : type === 'oauth2'
+          ? (v as OAuth2Credentials).clientSecret
+          : (v as Binary).base64;
+  if (r.has(probe)) return;
   try {
-    if (type === 'text') add(v as string);
-    else if (type === 'basic') {
-      const b = v as Basic;
-      if (!r.has(b.password) || !r.has(basicToken(b))) r.addBasic(name, b.username, b.password);
-    } else if (type === 'oauth2') {
-      add((v as OAuth2Credentials).clientSecret);
-      add((v as OAuth2Credentials).clientId);
-    } else {
-      const b64 = (v as Binary).base64;
-      add(b64);
-      add(Buffer.from(b64, 'base64').toString('utf8'));
-    }
+    r.addSecret(name, v as Parameters<Redactor['addSecret']>[1]);
   } catch {
     // values under 4 characters cannot be masked; @flowsafe/secrets refuses them at creation
   }

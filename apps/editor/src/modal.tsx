@@ -10,6 +10,19 @@ export function Modal(props: { title: string; onClose: () => void; children: Rea
     first?.focus();
     return () => previous?.focus?.();
   }, []);
+  const onClose = props.onClose;
+  useEffect(() => {
+    // Escape closes the topmost dialog even when focus has left it (e.g. a clicked button vanished)
+    const onKey = (ev: KeyboardEvent) => {
+      if (ev.key !== 'Escape' || ev.defaultPrevented) return;
+      const dialogs = document.querySelectorAll('.modal');
+      if (dialogs[dialogs.length - 1] !== ref.current) return;
+      if (ref.current?.contains(document.activeElement)) return; // handled by onKeyDown below
+      onClose();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [onClose]);
   return (
     <div
       className="modal-backdrop"
@@ -25,8 +38,9 @@ export function Modal(props: { title: string; onClose: () => void; children: Rea
         aria-label={props.title}
         data-testid={props.testId}
         onKeyDown={(ev) => {
-          if (ev.key === 'Escape') {
+          if (ev.key === 'Escape' && !ev.defaultPrevented) {
             ev.stopPropagation();
+            ev.preventDefault();
             props.onClose();
           }
         }}

@@ -9,7 +9,7 @@ import { KvEditor } from './kv-editor';
 import { SecretDropdown } from './secret-dropdown';
 import { TemplateField } from './template-field';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const AUTH_TYPES: Record<string, SecretType> = { bearer: 'text', basic: 'basic', oauth2: 'oauth2' };
 
 type Config = Record<string, unknown>;

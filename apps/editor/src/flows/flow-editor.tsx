@@ -154,7 +154,8 @@ function Editor(props: { flowId: string; onBack: () => void }) {
       toast.ok('Flow saved');
       return true;
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400 && err.issues().length) {
+      // validation issues come with 400 (or 422 FLOW_INVALID); push protection with 422
+      if (err instanceof ApiError && err.issues().length) {
         const grouped = issuesByBlock(def, err.issues());
         setIssues(grouped);
         const first = grouped.byBlock.keys().next().value;

@@ -56,7 +56,9 @@ export function FlowList(props: { onOpen: (id: string) => void }) {
               <button className="row-main linklike" onClick={() => props.onOpen(f.id)} data-testid="open-flow">
                 <span className="row-title">{f.name}</span>
                 <span className="muted small">
-                  {f.definition?.blocks?.length ?? 0} blocks{f.updatedAt ? ` · updated ${new Date(f.updatedAt).toLocaleString()}` : ''}
+                  {[f.definition?.blocks ? `${f.definition.blocks.length} blocks` : '', f.updatedAt ? `updated ${new Date(f.updatedAt).toLocaleString()}` : '']
+                    .filter(Boolean)
+                    .join(' · ')}
                 </span>
               </button>
               {perms.edit && (

@@ -1,0 +1,99 @@
+// The lease table: Graphile Worker records which worker locked a job, but not whether that
+// worker is still alive (it only releases locks after 4 hours). Every running run therefore
+// holds a row here that its worker process refreshes every few seconds; a row whose heartbeat
+// is older than `lostAfter` belongs to a dead worker, and the reaper takes over from there.
+// The queue creates this table itself (idempotently): it is the queue's, not the store's.
+import type pg from 'pg';
+import type { RunJob } from './types';
+
+export const LEASES_TABLE = 'flowsafe_run_leases';
+export const TASK_IDENTIFIER = 'flowsafe_run';
+export const DONE_CHANNEL = 'flowsafe_run_done';
+export const CANCEL_CHANNEL = 'flowsafe_run_cancel';
+
+// any constant works: it only has to be the same in every flowsafe process
+const SETUP_LOCK = 0x666c6f77_0001;
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+/** Creates the lease table if it is missing; serialised so concurrent starts do not collide. */
+export async function ensureLeaseTable(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${LEASES_TABLE} (
+        run_id text PRIMARY KEY,
+        job_id bigint NOT NULL,
+        worker_id text NOT NULL,
+        job json NOT NULL,
+        heartbeat_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS ${LEASES_TABLE}_heartbeat_idx ON ${LEASES_TABLE} (heartbeat_at)`,
+    );
+    await client.query('COMMIT');
+    client.release();
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release(err instanceof Error ? err : true);
+    throw err;
+  }
+}
+
+/**
+ * Takes (or takes over) the lease of a run and answers the job's current key: Graphile's
+ * remove_job clears the key of a locked job, so a key that is no longer the run id means the
+ * run was cancelled between being locked and being leased.
+ */
+export async function takeLease(
+  db: Queryable,
+  lease: { job: RunJob; jobId: string; workerId: string },
+): Promise<{ key: string | null }> {
+  const result = await db.query<{ key: string | null }>(
+    `INSERT INTO ${LEASES_TABLE} (run_id, job_id, worker_id, job, heartbeat_at)
+     VALUES ($1, $2, $3, $4, now())
+     ON CONFLICT (run_id) DO UPDATE
+       SET job_id = excluded.job_id, worker_id = excluded.worker_id, job = excluded.job, heartbeat_at = now()
+     RETURNING (SELECT key FROM graphile_worker.jobs WHERE id = $2::bigint) AS key`,
+    [lease.job.runId, lease.jobId, lease.workerId, JSON.stringify(lease.job)],
+  );
+  return { key: result.rows[0]?.key ?? null };
+}
+
+/** Drops the lease of a finished run and tells every API process that it finished. */
+export async function releaseLease(db: Queryable, runId: string, jobId: string): Promise<void> {
+  await db.query(
+    `WITH gone AS (DELETE FROM ${LEASES_TABLE} WHERE run_id = $1 AND job_id = $2::bigint)
+     SELECT pg_notify('${DONE_CHANNEL}', $1)`,
+    [runId, jobId],
+  );
+}
+
+/** Drops a lease without announcing anything (the run did not finish). */
+export async function dropLease(db: Queryable, runId: string, jobId: string): Promise<void> {
+  await db.query(`DELETE FROM ${LEASES_TABLE} WHERE run_id = $1 AND job_id = $2::bigint`, [runId, jobId]);
+}
+
+/** Refreshes the given leases; answers the run ids whose lease still exists. */
+export async function heartbeat(
+  db: Queryable,
+  leases: readonly { runId: string; jobId: string }[],
+): Promise<Set<string>> {
+  if (leases.length === 0) return new Set();
+  const result = await db.query<{ run_id: string }>(
+    `UPDATE ${LEASES_TABLE} AS l SET heartbeat_at = now()
+     FROM unnest($1::text[], $2::bigint[]) AS u(run_id, job_id)
+     WHERE l.run_id = u.run_id AND l.job_id = u.job_id
+     RETURNING l.run_id`,
+    [leases.map((l) => l.runId), leases.map((l) => l.jobId)],
+  );
+  return new Set(result.rows.map((row) => row.run_id));
+}
+
+/** Whether some worker holds a lease on the run (it is running somewhere). */
+export async function hasLease(db: Queryable, runId: string): Promise<boolean> {
+  const result = await db.query(`SELECT 1 FROM ${LEASES_TABLE} WHERE run_id = $1`, [runId]);
+  return (result.rowCount ?? 0) > 0;
+}

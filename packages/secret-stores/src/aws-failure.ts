@@ -29,7 +29,11 @@ export function awsFailure(err: unknown): AwsFailure {
   const status = e.$metadata?.httpStatusCode;
   const message = typeof e.message === 'string' ? e.message : '';
   if (name === 'CredentialsProviderError')
-    return { code: 'STORE_AUTH_FAILED', detail: 'no AWS credentials found in the default credential chain', accessDenied: false };
+    return {
+      code: 'STORE_AUTH_FAILED',
+      detail: 'no AWS credentials found in the default credential chain',
+      accessDenied: false,
+    };
   if (typeof status === 'number') {
     const detail = `${status} ${name}${message && message !== name ? `: ${message}` : ''}`;
     if (name === 'ResourceNotFoundException') return { code: 'REF_NOT_FOUND', detail, accessDenied: false };

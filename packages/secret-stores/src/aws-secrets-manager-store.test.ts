@@ -17,7 +17,9 @@ const VALUE = 'canary-aws-value-0c6e2a9f';
 let aws: AwsStandIn;
 const stores: SecretStore[] = [];
 
-function store(overrides: { accessKeyId?: string; secretAccessKey?: string; endpoint?: string } = {}): SecretStore {
+function store(
+  overrides: { accessKeyId?: string; secretAccessKey?: string; endpoint?: string } = {},
+): SecretStore {
   const s = createSecretStore({
     name: 'aws-prod',
     type: 'aws-secrets-manager',
@@ -50,7 +52,10 @@ async function failure(p: Promise<unknown>): Promise<SecretStoreError> {
 beforeAll(async () => {
   aws = await startAwsStandIn({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY });
   aws.setSecret('prod/zendesk', VALUE);
-  aws.setSecret('prod/db', JSON.stringify({ username: 'svc-flowsafe', password: VALUE, port: 5432, nested: { a: 'bcde' } }));
+  aws.setSecret(
+    'prod/db',
+    JSON.stringify({ username: 'svc-flowsafe', password: VALUE, port: 5432, nested: { a: 'bcde' } }),
+  );
   aws.setSecret('prod/cert', new Uint8Array([0, 1, 2, 250, 251, 252]));
 });
 afterAll(async () => {
@@ -64,7 +69,9 @@ describe('aws-secrets-manager store', () => {
     const last = aws.requests.at(-1);
     expect(last?.target).toBe('secretsmanager.GetSecretValue');
     expect(String(last?.headers.authorization)).toMatch(
-      new RegExp(`^AWS4-HMAC-SHA256 Credential=${ACCESS_KEY_ID}/\\d{8}/eu-west-1/secretsmanager/aws4_request, ?SignedHeaders=.+, ?Signature=[0-9a-f]{64}$`),
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=${ACCESS_KEY_ID}/\\d{8}/eu-west-1/secretsmanager/aws4_request, ?SignedHeaders=.+, ?Signature=[0-9a-f]{64}$`,
+      ),
     );
     expect(last?.headers['x-amz-security-token']).toBe(SESSION_TOKEN);
     expect(JSON.parse(last?.body ?? '{}')).toEqual({ SecretId: 'prod/zendesk' });
@@ -75,11 +82,15 @@ describe('aws-secrets-manager store', () => {
     expect(await s.fetch('prod/db#password')).toBe(VALUE);
     expect(await s.fetch('prod/db#port')).toBe('5432');
     expect(await s.fetch('prod/db#nested')).toEqual({ a: 'bcde' });
-    expect(await s.fetch('prod/db')).toBe(JSON.stringify({ username: 'svc-flowsafe', password: VALUE, port: 5432, nested: { a: 'bcde' } }));
+    expect(await s.fetch('prod/db')).toBe(
+      JSON.stringify({ username: 'svc-flowsafe', password: VALUE, port: 5432, nested: { a: 'bcde' } }),
+    );
   });
 
   it('returns a SecretBinary as { base64 }', async () => {
-    expect(await store().fetch('prod/cert')).toEqual({ base64: Buffer.from([0, 1, 2, 250, 251, 252]).toString('base64') });
+    expect(await store().fetch('prod/cert')).toEqual({
+      base64: Buffer.from([0, 1, 2, 250, 251, 252]).toString('base64'),
+    });
   });
 
   it('answers REF_NOT_FOUND for a missing secret or JSON key, REF_INVALID for a bad ref', async () => {
@@ -99,7 +110,9 @@ describe('aws-secrets-manager store', () => {
     const unknown = await failure(store({ accessKeyId: 'AKIAWRONGWRONG0000' }).fetch('prod/zendesk'));
     expect(unknown.code).toBe('STORE_AUTH_FAILED');
     expect(unknown.message).toContain('UnrecognizedClientException');
-    const wrongKey = await failure(store({ secretAccessKey: 'canary-wrong-secret-key-91b' }).fetch('prod/zendesk'));
+    const wrongKey = await failure(
+      store({ secretAccessKey: 'canary-wrong-secret-key-91b' }).fetch('prod/zendesk'),
+    );
     expect(wrongKey.code).toBe('STORE_AUTH_FAILED');
     expect(wrongKey.message).toContain('InvalidSignatureException');
     expect(wrongKey.message).not.toContain('canary-wrong-secret-key-91b');
@@ -123,11 +136,16 @@ describe('aws-secrets-manager store', () => {
     expect(bad.ok).toBe(false);
     expect(bad.message).toContain('InvalidSignatureException');
     for (const m of [ok.message, bad.message])
-      for (const canary of [SECRET_ACCESS_KEY, SESSION_TOKEN, 'canary-wrong-secret-key-91b']) expect(m).not.toContain(canary);
+      for (const canary of [SECRET_ACCESS_KEY, SESSION_TOKEN, 'canary-wrong-secret-key-91b'])
+        expect(m).not.toContain(canary);
   });
 
   it('test() is ok when the identity may read but not list (AccessDenied after a valid signature)', async () => {
-    const readOnly = await startAwsStandIn({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, denyList: true });
+    const readOnly = await startAwsStandIn({
+      accessKeyId: ACCESS_KEY_ID,
+      secretAccessKey: SECRET_ACCESS_KEY,
+      denyList: true,
+    });
     try {
       const result = await store({ endpoint: readOnly.url }).test();
       expect(result).toEqual({

@@ -34,16 +34,24 @@ export function createAwsSecretsManagerStore(options: AwsSecretsManagerStoreOpti
     clientConfig.credentials = {
       accessKeyId: config.credentials.accessKeyId,
       secretAccessKey: config.credentials.secretAccessKey,
-      ...(config.credentials.sessionToken === undefined ? {} : { sessionToken: config.credentials.sessionToken }),
+      ...(config.credentials.sessionToken === undefined
+        ? {}
+        : { sessionToken: config.credentials.sessionToken }),
     };
   }
   const client = new SecretsManagerClient(clientConfig);
   const credentials = [config.credentials?.secretAccessKey, config.credentials?.sessionToken];
   const scrub = (text: string) => scrubMessage(text, credentials);
-  const where = config.endpoint === undefined ? `AWS Secrets Manager in ${config.region}` : `AWS Secrets Manager at ${config.endpoint}`;
+  const where =
+    config.endpoint === undefined
+      ? `AWS Secrets Manager in ${config.region}`
+      : `AWS Secrets Manager at ${config.endpoint}`;
 
   function fail(code: SecretStoreErrorCode, ref: string, detail: string): SecretStoreError {
-    return new SecretStoreError(code, `store ${name} could not read ref ${ref} (${scrub(detail)})`, { store: name, ref });
+    return new SecretStoreError(code, `store ${name} could not read ref ${ref} (${scrub(detail)})`, {
+      store: name,
+      ref,
+    });
   }
 
   async function fetch(ref: string): Promise<FetchedValue> {
@@ -57,7 +65,8 @@ export function createAwsSecretsManagerStore(options: AwsSecretsManagerStoreOpti
     }
     if (out.SecretString === undefined) {
       if (out.SecretBinary === undefined) throw fail('REF_NOT_FOUND', ref, 'the secret has no value');
-      if (key !== undefined) throw fail('VALUE_SHAPE_INVALID', ref, `a binary secret has no JSON key ${JSON.stringify(key)}`);
+      if (key !== undefined)
+        throw fail('VALUE_SHAPE_INVALID', ref, `a binary secret has no JSON key ${JSON.stringify(key)}`);
       return { base64: Buffer.from(out.SecretBinary).toString('base64') };
     }
     if (key === undefined) return out.SecretString;
@@ -65,16 +74,29 @@ export function createAwsSecretsManagerStore(options: AwsSecretsManagerStoreOpti
     try {
       parsed = JSON.parse(out.SecretString);
     } catch {
-      throw fail('VALUE_SHAPE_INVALID', ref, `the secret is not JSON, so it has no key ${JSON.stringify(key)}`);
+      throw fail(
+        'VALUE_SHAPE_INVALID',
+        ref,
+        `the secret is not JSON, so it has no key ${JSON.stringify(key)}`,
+      );
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw fail('VALUE_SHAPE_INVALID', ref, `the secret is not a JSON object, so it has no key ${JSON.stringify(key)}`);
-    if (!Object.hasOwn(parsed, key)) throw fail('REF_NOT_FOUND', ref, `no key ${JSON.stringify(key)} in the secret's JSON`);
+      throw fail(
+        'VALUE_SHAPE_INVALID',
+        ref,
+        `the secret is not a JSON object, so it has no key ${JSON.stringify(key)}`,
+      );
+    if (!Object.hasOwn(parsed, key))
+      throw fail('REF_NOT_FOUND', ref, `no key ${JSON.stringify(key)} in the secret's JSON`);
     const value = (parsed as Record<string, unknown>)[key];
     if (typeof value === 'string') return value;
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    throw fail('VALUE_SHAPE_INVALID', ref, `the value at key ${JSON.stringify(key)} is neither a string nor an object`);
+    throw fail(
+      'VALUE_SHAPE_INVALID',
+      ref,
+      `the value at key ${JSON.stringify(key)} is neither a string nor an object`,
+    );
   }
 
   async function test(): Promise<StoreTestResult> {
@@ -86,9 +108,16 @@ export function createAwsSecretsManagerStore(options: AwsSecretsManagerStoreOpti
       // AccessDenied comes only after AWS has verified the signature: the keys are good, the
       // identity just may not list secrets, which flowsafe does not need.
       if (failure.accessDenied)
-        return { ok: true, message: `connected to ${where} and authenticated (this identity may not list secrets, which is fine)` };
-      if (failure.code === 'STORE_UNREACHABLE') return { ok: false, message: `could not connect to ${where} (${scrub(failure.detail)})` };
-      return { ok: false, message: `connected to ${where} but the request was refused (${scrub(failure.detail)})` };
+        return {
+          ok: true,
+          message: `connected to ${where} and authenticated (this identity may not list secrets, which is fine)`,
+        };
+      if (failure.code === 'STORE_UNREACHABLE')
+        return { ok: false, message: `could not connect to ${where} (${scrub(failure.detail)})` };
+      return {
+        ok: false,
+        message: `connected to ${where} but the request was refused (${scrub(failure.detail)})`,
+      };
     }
   }
 

@@ -33,6 +33,11 @@ export function parseStoreDefinition(input: unknown): StoreDefinition {
 export function createSecretStore(input: unknown, options: CreateSecretStoreOptions = {}): SecretStore {
   const def = parseStoreDefinition(input);
   if (def.type === 'vault')
-    return createVaultStore({ name: def.name, config: def.config, cacheTtlS: def.cacheTtlS, ...(options.now ? { now: options.now } : {}) });
+    return createVaultStore({
+      name: def.name,
+      config: def.config,
+      cacheTtlS: def.cacheTtlS,
+      ...(options.now ? { now: options.now } : {}),
+    });
   return createAwsSecretsManagerStore({ name: def.name, config: def.config, cacheTtlS: def.cacheTtlS });
 }

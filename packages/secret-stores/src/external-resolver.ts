@@ -128,7 +128,11 @@ export function createExternalResolver(options: ExternalResolverOptions): Extern
         fetched = await fetchShared(store, name, ref, key);
       } catch (err) {
         if (err instanceof SecretStoreError)
-          throw new SecretStoreError(err.code, `secret ${secretName}: ${err.message}`, { store: name, ref, secretName });
+          throw new SecretStoreError(err.code, `secret ${secretName}: ${err.message}`, {
+            store: name,
+            ref,
+            secretName,
+          });
         throw new SecretStoreError(
           'STORE_REQUEST_FAILED',
           `secret ${secretName}: store ${name} could not read ref ${ref} (unexpected failure)`,
@@ -143,7 +147,13 @@ export function createExternalResolver(options: ExternalResolverOptions): Extern
         `secret ${secretName}: store ${name} ref ${ref} does not hold a ${type} value (${shaped.detail})`,
         { store: name, ref, secretName },
       );
-    await options.onFetched?.(secretName, valueFields(type, shaped.value), { store: name, ref, type, environment, fromCache });
+    await options.onFetched?.(secretName, valueFields(type, shaped.value), {
+      store: name,
+      ref,
+      type,
+      environment,
+      fromCache,
+    });
     return shaped.value;
   }
 

@@ -38,4 +38,15 @@ export type { ShapeResult } from './shape-value';
 export { refFor, secretSourceSchema } from './secret-source';
 export type { SecretSource } from './secret-source';
 export { createExternalResolver } from './external-resolver';
-export type { ExternalResolverOptions, ExternalSecretResolver, FetchedInfo, ResolveRequest } from './external-resolver';
+export type {
+  ExternalResolverOptions,
+  ExternalSecretResolver,
+  FetchedInfo,
+  ResolveRequest,
+} from './external-resolver';
+// Local stand-ins (127.0.0.1) for Vault and Secrets Manager: for the server's tests, the
+// leak suite and the dispatch benchmark. They never reach a real store.
+export { startVaultStandIn } from './stand-ins/vault-stand-in';
+export type { VaultStandIn, VaultStandInOptions, VaultStandInRequest } from './stand-ins/vault-stand-in';
+export { startAwsStandIn } from './stand-ins/aws-stand-in';
+export type { AwsStandIn, AwsStandInOptions, AwsStandInRequest } from './stand-ins/aws-stand-in';

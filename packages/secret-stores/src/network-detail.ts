@@ -27,7 +27,8 @@ export function networkDetail(err: unknown, timeoutMs?: number): string {
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
     const { code, name } = current as { code?: unknown; name?: unknown };
-    if (name === 'TimeoutError' || name === 'AbortError') return timeoutMs === undefined ? 'no answer in time' : `no answer within ${timeoutMs} ms`;
+    if (name === 'TimeoutError' || name === 'AbortError')
+      return timeoutMs === undefined ? 'no answer in time' : `no answer within ${timeoutMs} ms`;
     if (typeof code === 'string') {
       const known = NETWORK_CODES[code];
       if (known !== undefined) return `${known}: ${code}`;

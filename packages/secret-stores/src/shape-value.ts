@@ -8,7 +8,8 @@ import type { FetchedValue } from './secret-store';
 
 export type ShapeResult = { ok: true; value: SecretValue } | { ok: false; detail: string };
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$|^(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/;
+const BASE64 =
+  /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$|^(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/;
 
 function asObject(fetched: FetchedValue): Record<string, unknown> | undefined {
   if (typeof fetched !== 'string') return fetched;
@@ -16,13 +17,18 @@ function asObject(fetched: FetchedValue): Record<string, unknown> | undefined {
   if (!trimmed.startsWith('{')) return undefined;
   try {
     const parsed: unknown = JSON.parse(trimmed);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-function pick(source: Record<string, unknown>, fields: Record<string, readonly string[]>): Record<string, unknown> {
+function pick(
+  source: Record<string, unknown>,
+  fields: Record<string, readonly string[]>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, names] of Object.entries(fields)) {
     for (const name of names) {
@@ -48,7 +54,10 @@ function candidate(type: SecretType, fetched: FetchedValue): { value: unknown } 
   switch (type) {
     case 'text':
       if (typeof fetched === 'string') return { value: fetched };
-      return { detail: 'a text secret needs a string, but the ref names a JSON object; point the ref at one of its keys' };
+      return {
+        detail:
+          'a text secret needs a string, but the ref names a JSON object; point the ref at one of its keys',
+      };
     case 'basic': {
       const obj = asObject(fetched);
       if (!obj) return { detail: 'a basic secret needs a JSON object with username and password' };
@@ -56,7 +65,8 @@ function candidate(type: SecretType, fetched: FetchedValue): { value: unknown } 
     }
     case 'oauth2': {
       const obj = asObject(fetched);
-      if (!obj) return { detail: 'an oauth2 secret needs a JSON object with clientId, clientSecret and tokenUrl' };
+      if (!obj)
+        return { detail: 'an oauth2 secret needs a JSON object with clientId, clientSecret and tokenUrl' };
       return { value: pick(obj, OAUTH2_FIELDS) };
     }
     case 'binary': {

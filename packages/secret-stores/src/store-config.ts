@@ -11,11 +11,17 @@ export const storeNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/,
 export const storeTypeSchema = z.enum(['vault', 'aws-secrets-manager']);
 
 const credential = (field: string) =>
-  z.string().min(4, { error: `${field} must be at least 4 characters` }).max(4096);
+  z
+    .string()
+    .min(4, { error: `${field} must be at least 4 characters` })
+    .max(4096);
 
 const httpUrl = (field: string) =>
   z
-    .url({ protocol: /^https?$/, error: `${field} must be an http(s) URL such as https://vault.internal:8200` })
+    .url({
+      protocol: /^https?$/,
+      error: `${field} must be an http(s) URL such as https://vault.internal:8200`,
+    })
     .refine((u) => !new URL(u).username && !new URL(u).password, {
       error: `${field} must not contain a user name or password; put credentials in auth`,
     })
@@ -30,7 +36,9 @@ export const vaultConfigSchema = z.strictObject({
   mount: z
     .string()
     .regex(SEGMENTS, { error: 'mount is a KV v2 mount path such as secret or kv/team' })
-    .refine((m) => !m.split('/').some((s) => s === '.' || s === '..'), { error: 'mount must not contain . or ..' })
+    .refine((m) => !m.split('/').some((s) => s === '.' || s === '..'), {
+      error: 'mount must not contain . or ..',
+    })
     .default('secret'),
   auth: z.discriminatedUnion('method', [
     z.strictObject({ method: z.literal('token'), token: credential('token') }),
@@ -40,18 +48,25 @@ export const vaultConfigSchema = z.strictObject({
       secretId: credential('secretId'),
     }),
   ]),
-  namespace: z.string().regex(SEGMENTS, { error: 'namespace is a Vault namespace path such as team/a' }).optional(),
+  namespace: z
+    .string()
+    .regex(SEGMENTS, { error: 'namespace is a Vault namespace path such as team/a' })
+    .optional(),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
 });
 export type VaultConfigInput = z.input<typeof vaultConfigSchema>;
 export type VaultConfig = z.output<typeof vaultConfigSchema>;
 
 export const awsSecretsManagerConfigSchema = z.strictObject({
-  region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { error: 'region is an AWS region such as eu-west-1' }),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, { error: 'region is an AWS region such as eu-west-1' }),
   endpoint: httpUrl('endpoint').optional(),
   credentials: z
     .strictObject({
-      accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/, { error: 'accessKeyId looks like AKIA… (16-128 letters/digits)' }),
+      accessKeyId: z
+        .string()
+        .regex(/^[A-Z0-9]{16,128}$/, { error: 'accessKeyId looks like AKIA… (16-128 letters/digits)' }),
       secretAccessKey: credential('secretAccessKey'),
       sessionToken: credential('sessionToken').optional(),
     })

@@ -54,9 +54,17 @@ export function vaultTokenSource(
       path: 'auth/approle/login',
       body: { role_id: role.roleId, secret_id: role.secretId },
     });
-    const result = (answer.body as { auth?: { client_token?: unknown; lease_duration?: unknown } } | undefined)?.auth;
-    if (answer.status !== 200 || typeof result?.client_token !== 'string' || result.client_token.length === 0) {
-      throw new VaultLoginRefused(answer.status === 200 ? '200 but no client_token in the answer' : answer.detail);
+    const result = (
+      answer.body as { auth?: { client_token?: unknown; lease_duration?: unknown } } | undefined
+    )?.auth;
+    if (
+      answer.status !== 200 ||
+      typeof result?.client_token !== 'string' ||
+      result.client_token.length === 0
+    ) {
+      throw new VaultLoginRefused(
+        answer.status === 200 ? '200 but no client_token in the answer' : answer.detail,
+      );
     }
     const seconds = typeof result.lease_duration === 'number' ? result.lease_duration : 0;
     lease = seconds;

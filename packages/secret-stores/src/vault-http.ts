@@ -74,7 +74,10 @@ export async function vaultRequest(options: VaultHttpOptions, call: VaultCall): 
   return { status: res.statusCode, body, detail: answerDetail(res.statusCode, body) };
 }
 
-async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, timeoutMs: number): Promise<string> {
+async function readLimited(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  timeoutMs: number,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {

@@ -18,7 +18,10 @@ const stores: SecretStore[] = [];
 
 type Auth = { method: 'token'; token: string } | { method: 'approle'; roleId: string; secretId: string };
 
-function store(auth: Auth, extra: { address?: string; namespace?: string; now?: () => number } = {}): SecretStore {
+function store(
+  auth: Auth,
+  extra: { address?: string; namespace?: string; now?: () => number } = {},
+): SecretStore {
   const s = createSecretStore(
     {
       name: 'vault-prod',
@@ -52,7 +55,12 @@ async function failure(p: Promise<unknown>): Promise<SecretStoreError> {
 }
 
 beforeAll(async () => {
-  vault = await startVaultStandIn({ mount: 'kv', tokens: [TOKEN], approle: { roleId: ROLE_ID, secretId: SECRET_ID }, leaseSeconds: 60 });
+  vault = await startVaultStandIn({
+    mount: 'kv',
+    tokens: [TOKEN],
+    approle: { roleId: ROLE_ID, secretId: SECRET_ID },
+    leaseSeconds: 60,
+  });
   vault.setSecret('zendesk', { token: VALUE, count: 3 });
   vault.setSecret('team/db', { creds: { username: 'svc-flowsafe', password: VALUE }, list: ['a'] });
 });
@@ -92,7 +100,13 @@ describe('vault store', () => {
     expect(vault.counts.login - logins).toBe(1);
     const token = vault.issuedTokens().at(-1);
     expect(vault.requests.at(-1)?.headers['x-vault-token']).toBe(token);
-    expect(JSON.parse(vault.requests.find((r) => r.url === '/v1/auth/approle/login' && r.headers['x-vault-token'] === undefined)?.body ?? '{}')).toEqual({
+    expect(
+      JSON.parse(
+        vault.requests.find(
+          (r) => r.url === '/v1/auth/approle/login' && r.headers['x-vault-token'] === undefined,
+        )?.body ?? '{}',
+      ),
+    ).toEqual({
       role_id: ROLE_ID,
       secret_id: SECRET_ID,
     });
@@ -114,20 +128,32 @@ describe('vault store', () => {
   });
 
   it('fails with STORE_AUTH_FAILED for a wrong token or a wrong AppRole secret id', async () => {
-    const wrong = await failure(store({ method: 'token', token: 'hvs.canary-wrong-token-77' }).fetch('zendesk#token'));
+    const wrong = await failure(
+      store({ method: 'token', token: 'hvs.canary-wrong-token-77' }).fetch('zendesk#token'),
+    );
     expect(wrong.code).toBe('STORE_AUTH_FAILED');
     expect(wrong.message).toBe('store vault-prod could not read ref zendesk#token (403 permission denied)');
-    const badRole = await failure(store({ method: 'approle', roleId: ROLE_ID, secretId: 'canary-wrong-secret-id' }).fetch('zendesk#token'));
+    const badRole = await failure(
+      store({ method: 'approle', roleId: ROLE_ID, secretId: 'canary-wrong-secret-id' }).fetch(
+        'zendesk#token',
+      ),
+    );
     expect(badRole.code).toBe('STORE_AUTH_FAILED');
-    expect(badRole.message).toBe('store vault-prod could not read ref zendesk#token (AppRole login refused: 400 invalid role or secret ID)');
+    expect(badRole.message).toBe(
+      'store vault-prod could not read ref zendesk#token (AppRole login refused: 400 invalid role or secret ID)',
+    );
     expect(badRole.message).not.toContain('canary-wrong-secret-id');
   });
 
   it('masks a credential that the store echoes back in an error', async () => {
     vault.setEchoTokens(true);
     try {
-      const e = await failure(store({ method: 'token', token: 'hvs.canary-echoed-token-31' }).fetch('zendesk#token'));
-      expect(e.message).toBe('store vault-prod could not read ref zendesk#token (403 permission denied for [REDACTED])');
+      const e = await failure(
+        store({ method: 'token', token: 'hvs.canary-echoed-token-31' }).fetch('zendesk#token'),
+      );
+      expect(e.message).toBe(
+        'store vault-prod could not read ref zendesk#token (403 permission denied for [REDACTED])',
+      );
     } finally {
       vault.setEchoTokens(false);
     }
@@ -152,7 +178,9 @@ describe('vault store', () => {
     await down.close();
     const e = await failure(store(tokenAuth, { address }).fetch('zendesk#token'));
     expect(e.code).toBe('STORE_UNREACHABLE');
-    expect(e.message).toBe('store vault-prod could not read ref zendesk#token (connection refused: ECONNREFUSED)');
+    expect(e.message).toBe(
+      'store vault-prod could not read ref zendesk#token (connection refused: ECONNREFUSED)',
+    );
   });
 
   it('test() reports connection and authentication in one line without a credential', async () => {
@@ -169,12 +197,23 @@ describe('vault store', () => {
     expect(results).toEqual([
       { ok: true, message: `connected to Vault at ${vault.url} and authenticated with the token` },
       { ok: true, message: `connected to Vault at ${vault.url} and logged in with AppRole (lease 60 s)` },
-      { ok: false, message: `connected to Vault at ${vault.url} but the token was refused (403 permission denied)` },
-      { ok: false, message: `connected to Vault at ${vault.url} but the AppRole login was refused (400 invalid role or secret ID)` },
+      {
+        ok: false,
+        message: `connected to Vault at ${vault.url} but the token was refused (403 permission denied)`,
+      },
+      {
+        ok: false,
+        message: `connected to Vault at ${vault.url} but the AppRole login was refused (400 invalid role or secret ID)`,
+      },
       { ok: false, message: `could not connect to Vault at ${address} (connection refused: ECONNREFUSED)` },
     ]);
     for (const r of results)
-      for (const canary of [...CANARIES, 'hvs.canary-wrong-token-77', 'canary-wrong-secret-id', ...vault.issuedTokens()])
+      for (const canary of [
+        ...CANARIES,
+        'hvs.canary-wrong-token-77',
+        'canary-wrong-secret-id',
+        ...vault.issuedTokens(),
+      ])
         expect(r.message).not.toContain(canary);
   });
 });

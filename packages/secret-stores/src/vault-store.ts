@@ -39,20 +39,31 @@ export function createVaultStore(options: VaultStoreOptions): SecretStore {
   const scrub = (text: string) => scrubMessage(text, auth.secrets());
 
   function fail(code: SecretStoreErrorCode, ref: string, detail: string): SecretStoreError {
-    return new SecretStoreError(code, `store ${name} could not read ref ${ref} (${scrub(detail)})`, { store: name, ref });
+    return new SecretStoreError(code, `store ${name} could not read ref ${ref} (${scrub(detail)})`, {
+      store: name,
+      ref,
+    });
   }
 
   async function read(ref: string, path: string): Promise<VaultAnswer> {
     const call = async () => {
       const token = await auth.token();
-      return { token, answer: await vaultRequest(http, { method: 'GET', path: `${encodePath(config.mount)}/data/${encodePath(path)}`, token }) };
+      return {
+        token,
+        answer: await vaultRequest(http, {
+          method: 'GET',
+          path: `${encodePath(config.mount)}/data/${encodePath(path)}`,
+          token,
+        }),
+      };
     };
     try {
-      let { token, answer } = await call();
-      if (answer.status === 403 && auth.forget(token)) ({ answer } = await call());
-      return answer;
+      const first = await call();
+      if (first.answer.status === 403 && auth.forget(first.token)) return (await call()).answer;
+      return first.answer;
     } catch (err) {
-      if (err instanceof VaultLoginRefused) throw fail('STORE_AUTH_FAILED', ref, `AppRole login refused: ${err.detail}`);
+      if (err instanceof VaultLoginRefused)
+        throw fail('STORE_AUTH_FAILED', ref, `AppRole login refused: ${err.detail}`);
       if (err instanceof StoreCallFailure) throw fail('STORE_UNREACHABLE', ref, err.message);
       throw fail('STORE_REQUEST_FAILED', ref, 'unexpected failure');
     }
@@ -62,7 +73,8 @@ export function createVaultStore(options: VaultStoreOptions): SecretStore {
     const { path, key } = parseRef('vault', ref, name);
     const answer = await read(ref, path);
     if (answer.status === 401 || answer.status === 403) throw fail('STORE_AUTH_FAILED', ref, answer.detail);
-    if (answer.status === 404) throw fail('REF_NOT_FOUND', ref, `${answer.detail === '404' ? '404 not found' : answer.detail}`);
+    if (answer.status === 404)
+      throw fail('REF_NOT_FOUND', ref, `${answer.detail === '404' ? '404 not found' : answer.detail}`);
     if (answer.status >= 502 && answer.status <= 504) throw fail('STORE_UNREACHABLE', ref, answer.detail);
     if (answer.status !== 200) throw fail('STORE_REQUEST_FAILED', ref, answer.detail);
     const data = (answer.body as { data?: { data?: unknown } } | undefined)?.data?.data;
@@ -74,7 +86,11 @@ export function createVaultStore(options: VaultStoreOptions): SecretStore {
     if (typeof value === 'string') return value;
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    throw fail('VALUE_SHAPE_INVALID', ref, `the value at key ${JSON.stringify(key)} is neither a string nor an object`);
+    throw fail(
+      'VALUE_SHAPE_INVALID',
+      ref,
+      `the value at key ${JSON.stringify(key)} is neither a string nor an object`,
+    );
   }
 
   async function test(): Promise<StoreTestResult> {
@@ -84,17 +100,32 @@ export function createVaultStore(options: VaultStoreOptions): SecretStore {
         auth.reset();
         await auth.token();
         const lease = auth.lastLease();
-        return { ok: true, message: `connected to ${where} and logged in with AppRole${lease ? ` (lease ${lease} s)` : ''}` };
+        return {
+          ok: true,
+          message: `connected to ${where} and logged in with AppRole${lease ? ` (lease ${lease} s)` : ''}`,
+        };
       }
-      const answer = await vaultRequest(http, { method: 'GET', path: 'auth/token/lookup-self', token: await auth.token() });
-      if (answer.status === 200) return { ok: true, message: `connected to ${where} and authenticated with the token` };
+      const answer = await vaultRequest(http, {
+        method: 'GET',
+        path: 'auth/token/lookup-self',
+        token: await auth.token(),
+      });
+      if (answer.status === 200)
+        return { ok: true, message: `connected to ${where} and authenticated with the token` };
       if (answer.status === 401 || answer.status === 403)
-        return { ok: false, message: `connected to ${where} but the token was refused (${scrub(answer.detail)})` };
+        return {
+          ok: false,
+          message: `connected to ${where} but the token was refused (${scrub(answer.detail)})`,
+        };
       return { ok: false, message: `connected to ${where} but it answered ${scrub(answer.detail)}` };
     } catch (err) {
       if (err instanceof VaultLoginRefused)
-        return { ok: false, message: `connected to ${where} but the AppRole login was refused (${scrub(err.detail)})` };
-      if (err instanceof StoreCallFailure) return { ok: false, message: `could not connect to ${where} (${scrub(err.message)})` };
+        return {
+          ok: false,
+          message: `connected to ${where} but the AppRole login was refused (${scrub(err.detail)})`,
+        };
+      if (err instanceof StoreCallFailure)
+        return { ok: false, message: `could not connect to ${where} (${scrub(err.message)})` };
       return { ok: false, message: `could not test ${where} (unexpected failure)` };
     }
   }

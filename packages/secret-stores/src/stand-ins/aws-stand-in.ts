@@ -41,19 +41,31 @@ const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).u
 const sha256 = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
 
 /** Recomputes the SigV4 signature of a request on POST / and compares it with the one sent. */
-function signatureMatches(headers: IncomingHttpHeaders, body: string, authorization: string, secretKey: string): boolean {
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
-    authorization,
-  );
+function signatureMatches(
+  headers: IncomingHttpHeaders,
+  body: string,
+  authorization: string,
+  secretKey: string,
+): boolean {
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      authorization,
+    );
   if (!m) return false;
   const [, , date, region, service, signedHeaders, signature] = m as unknown as string[];
   const amzDate = headers['x-amz-date'];
   if (typeof amzDate !== 'string') return false;
   const names = (signedHeaders as string).split(';');
   const canonicalHeaders = names
-    .map((n) => `${n}:${String(headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .map(
+      (n) =>
+        `${n}:${String(headers[n] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
     .join('');
-  const payloadHash = typeof headers['x-amz-content-sha256'] === 'string' ? headers['x-amz-content-sha256'] : sha256(body);
+  const payloadHash =
+    typeof headers['x-amz-content-sha256'] === 'string' ? headers['x-amz-content-sha256'] : sha256(body);
   const canonicalRequest = ['POST', '/', '', canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
@@ -75,12 +87,15 @@ export async function startAwsStandIn(options: AwsStandInOptions): Promise<AwsSt
       const target = String(req.headers['x-amz-target'] ?? '');
       requests.push({ target, headers: req.headers, body });
       const authorization = String(req.headers.authorization ?? '');
-      const reply = (args: readonly [number, unknown, Record<string, string>]) => sendJson(res, args[0], args[1], args[2]);
+      const reply = (args: readonly [number, unknown, Record<string, string>]) =>
+        sendJson(res, args[0], args[1], args[2]);
       if (req.method !== 'POST' || (req.url ?? '') !== '/')
         return reply(awsError('UnknownOperationException', 'only POST / is implemented'));
       if (!authorization.startsWith(`AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/`)) {
         counts.refused += 1;
-        return reply(awsError('UnrecognizedClientException', 'The security token included in the request is invalid.'));
+        return reply(
+          awsError('UnrecognizedClientException', 'The security token included in the request is invalid.'),
+        );
       }
       if (!signatureMatches(req.headers, body, authorization, options.secretAccessKey)) {
         counts.refused += 1;
@@ -100,7 +115,12 @@ export async function startAwsStandIn(options: AwsStandInOptions): Promise<AwsSt
       if (target === 'secretsmanager.ListSecrets') {
         counts.listSecrets += 1;
         if (options.denyList)
-          return reply(awsError('AccessDeniedException', 'User is not authorized to perform: secretsmanager:ListSecrets'));
+          return reply(
+            awsError(
+              'AccessDeniedException',
+              'User is not authorized to perform: secretsmanager:ListSecrets',
+            ),
+          );
         return sendJson(res, 200, { SecretList: [] }, JSON11);
       }
       if (target !== 'secretsmanager.GetSecretValue')
@@ -109,12 +129,22 @@ export async function startAwsStandIn(options: AwsStandInOptions): Promise<AwsSt
       const id = typeof input.SecretId === 'string' ? input.SecretId : '';
       const value = secrets.get(id);
       if (value === undefined)
-        return reply(awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret."));
-      const common = { ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${id}-AbCdEf`, Name: id, VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1_700_000_000 };
+        return reply(
+          awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret."),
+        );
+      const common = {
+        ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${id}-AbCdEf`,
+        Name: id,
+        VersionId: 'v1',
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: 1_700_000_000,
+      };
       return sendJson(
         res,
         200,
-        typeof value === 'string' ? { ...common, SecretString: value } : { ...common, SecretBinary: Buffer.from(value).toString('base64') },
+        typeof value === 'string'
+          ? { ...common, SecretString: value }
+          : { ...common, SecretBinary: Buffer.from(value).toString('base64') },
         JSON11,
       );
     })().catch(() => {

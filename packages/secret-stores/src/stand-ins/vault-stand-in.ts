@@ -63,7 +63,9 @@ export async function startVaultStandIn(options: VaultStandInOptions = {}): Prom
       const path = (req.url ?? '').split('?')[0] ?? '';
       const token = req.headers['x-vault-token'];
       const denied = () =>
-        sendJson(res, 403, { errors: [echo ? `permission denied for ${String(token)}` : 'permission denied'] });
+        sendJson(res, 403, {
+          errors: [echo ? `permission denied for ${String(token)}` : 'permission denied'],
+        });
       if (req.method === 'POST' && path === '/v1/auth/approle/login') {
         counts.login += 1;
         let input: { role_id?: unknown; secret_id?: unknown } = {};
@@ -72,13 +74,21 @@ export async function startVaultStandIn(options: VaultStandInOptions = {}): Prom
         } catch {
           return sendJson(res, 400, { errors: ['failed to parse JSON input'] });
         }
-        const ok = options.approle && input.role_id === options.approle.roleId && input.secret_id === options.approle.secretId;
+        const ok =
+          options.approle &&
+          input.role_id === options.approle.roleId &&
+          input.secret_id === options.approle.secretId;
         if (!ok) return sendJson(res, 400, { errors: ['invalid role or secret ID'] });
         const clientToken = `hvs.${randomBytes(12).toString('hex')}`;
         tokens.add(clientToken);
         issued.push(clientToken);
         return sendJson(res, 200, {
-          auth: { client_token: clientToken, lease_duration: options.leaseSeconds ?? 3600, renewable: true, policies: ['default'] },
+          auth: {
+            client_token: clientToken,
+            lease_duration: options.leaseSeconds ?? 3600,
+            renewable: true,
+            policies: ['default'],
+          },
         });
       }
       if (req.method === 'GET' && path === '/v1/auth/token/lookup-self') {
@@ -92,7 +102,10 @@ export async function startVaultStandIn(options: VaultStandInOptions = {}): Prom
         const secret = secrets.get(decodeURIComponent(path.slice(dataPrefix.length)));
         if (!secret) return sendJson(res, 404, { errors: [] });
         return sendJson(res, 200, {
-          data: { data: secret.data, metadata: { version: secret.version, deletion_time: '', destroyed: false } },
+          data: {
+            data: secret.data,
+            metadata: { version: secret.version, deletion_time: '', destroyed: false },
+          },
         });
       }
       return sendJson(res, 404, { errors: ['no handler for route'] });

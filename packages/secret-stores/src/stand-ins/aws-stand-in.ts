@@ -7,6 +7,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { closeServer, listenLocal, readBody, sendJson } from './read-request';
 
+/** Requests kept in `requests` (the oldest go first), so a long benchmark stays small. */
+const MAX_RECORDED = 1000;
+
 export interface AwsStandInOptions {
   accessKeyId: string;
   secretAccessKey: string;
@@ -86,6 +89,7 @@ export async function startAwsStandIn(options: AwsStandInOptions): Promise<AwsSt
       const body = await readBody(req);
       const target = String(req.headers['x-amz-target'] ?? '');
       requests.push({ target, headers: req.headers, body });
+      if (requests.length > MAX_RECORDED) requests.shift();
       const authorization = String(req.headers.authorization ?? '');
       const reply = (args: readonly [number, unknown, Record<string, string>]) =>
         sendJson(res, args[0], args[1], args[2]);

@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { closeServer, listenLocal, readBody, sendJson } from './read-request';
 
+/** Requests kept in `requests` (the oldest go first), so a long benchmark stays small. */
+const MAX_RECORDED = 1000;
+
 export interface VaultStandInOptions {
   /** KV v2 mount (default 'secret'). */
   mount?: string;
@@ -59,6 +62,7 @@ export async function startVaultStandIn(options: VaultStandInOptions = {}): Prom
     void (async () => {
       const body = await readBody(req);
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      if (requests.length > MAX_RECORDED) requests.shift();
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const path = (req.url ?? '').split('?')[0] ?? '';
       const token = req.headers['x-vault-token'];

@@ -8,6 +8,7 @@ import type { BlockIssue } from '../flow-graph';
 import { KvEditor } from './kv-editor';
 import { SecretDropdown } from './secret-dropdown';
 import { TemplateField } from './template-field';
+import { KeyIcon } from '../key-icon';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const AUTH_TYPES: Record<string, SecretType> = { bearer: 'text', basic: 'basic', oauth2: 'oauth2' };
@@ -151,7 +152,9 @@ export function ApiBlockForm(props: { config: Config; onChange: (c: Config) => v
           {auth && (
             <button type="button" className="tfield-view" disabled={ro} data-testid="api-auth-secret" onClick={() => setAuthPicker((o) => !o)} style={{ textAlign: 'left' }}>
               {auth.secret ? (
-                <span className="chip chip-secret">🔑 {auth.secret}</span>
+                <span className="chip chip-secret">
+                  <KeyIcon /> {auth.secret}
+                </span>
               ) : (
                 <span className="placeholder">Pick a {AUTH_TYPES[auth.type] ?? ''} secret…</span>
               )}

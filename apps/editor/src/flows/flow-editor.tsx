@@ -255,9 +255,9 @@ function Editor(props: { flowId: string; onBack: () => void }) {
             nodesConnectable={!ro}
             deleteKeyCode={ro ? null : ['Delete', 'Backspace']}
             fitView
-            fitViewOptions={{ maxZoom: 1.1, padding: 0.3 }}
+            fitViewOptions={{ maxZoom: 1, padding: 0.12 }}
             proOptions={{ hideAttribution: true }}
-            onInit={() => rf.fitView({ maxZoom: 1.1, padding: 0.3 })}
+            onInit={() => rf.fitView({ maxZoom: 1, padding: 0.12 })}
           >
             <Background gap={20} size={1} />
             <Controls showInteractive={false} />

@@ -47,7 +47,7 @@ export function FlowList(props: { onOpen: (id: string) => void }) {
       ) : flows.length === 0 ? (
         <div className="empty" data-testid="flows-empty">
           <h2>No flows yet</h2>
-          <p className="muted">Create a flow, add an API block and pick a secret from the 🔑 dropdown.</p>
+          <p className="muted">Create a flow, add an API block and type &lt; in any field to pick a secret.</p>
         </div>
       ) : (
         <ul className="rows" data-testid="flows">

@@ -6,6 +6,7 @@ import type { ChangeEvent, KeyboardEvent } from 'react';
 import type { SecretType } from '../api';
 import { SecretDropdown } from './secret-dropdown';
 import { TemplateText } from './template-text';
+import { KeyIcon } from '../key-icon';
 
 interface Props {
   value: string;
@@ -161,7 +162,7 @@ export function TemplateField(props: Props) {
             setPopup(popup?.kind === 'secret' ? null : { kind: 'secret', at: caret, literal: false });
           }}
         >
-          🔑
+          <KeyIcon size={14} />
         </button>
       )}
       {popup?.kind === 'secret' && (

@@ -65,7 +65,7 @@ export default function SecretsPage() {
       ) : secrets.length === 0 ? (
         <div className="empty" data-testid="secrets-empty">
           <h2>No secrets yet</h2>
-          <p className="muted">Create one here, or from the 🔑 button of any API block field.</p>
+          <p className="muted">Create one here, or by typing &lt; in any API block field.</p>
         </div>
       ) : (
         <table className="grid" data-testid="secrets-table">

@@ -59,7 +59,10 @@ export function createPostgresListener(options: PostgresListenerOptions): Postgr
       // release(true) destroys the connection rather than returning it to the pool
       fresh.release(err instanceof Error ? err : true);
       if (stopped) return;
-      options.logger?.warn({ err: err === undefined ? 'connection ended' : messageOf(err) }, 'run queue LISTEN connection lost; reconnecting');
+      options.logger?.warn(
+        { err: err === undefined ? 'connection ended' : messageOf(err) },
+        'run queue LISTEN connection lost; reconnecting',
+      );
       schedule();
     };
     fresh.on('error', onLost);

@@ -7,7 +7,12 @@ import pg from 'pg';
 import type { RunRecord } from '@flowsafe/runner';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPostgres, type TestPostgres } from '../../../test/utils/postgres';
-import { createPostgresQueue, type LostInfo, type PostgresQueue, type PostgresQueueOptions } from './postgres-queue';
+import {
+  createPostgresQueue,
+  type LostInfo,
+  type PostgresQueue,
+  type PostgresQueueOptions,
+} from './postgres-queue';
 import {
   controllableExecutor,
   describeRunQueueContract,
@@ -33,7 +38,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+async function sql<T extends pg.QueryResultRow>(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -84,10 +93,14 @@ describe('postgres queue', () => {
   afterEach(async () => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
     await Promise.all(queues.splice(0).map((queue) => queue.close()));
-    await sql(url, 'DELETE FROM graphile_worker._private_jobs; DELETE FROM flowsafe_run_leases').catch(() => undefined);
+    await sql(url, 'DELETE FROM graphile_worker._private_jobs; DELETE FROM flowsafe_run_leases').catch(
+      () => undefined,
+    );
   });
 
-  async function open(options: Partial<PostgresQueueOptions> & Pick<PostgresQueueOptions, 'role'>): Promise<PostgresQueue> {
+  async function open(
+    options: Partial<PostgresQueueOptions> & Pick<PostgresQueueOptions, 'role'>,
+  ): Promise<PostgresQueue> {
     const queue = createPostgresQueue({
       connectionString: url,
       lookup: async () => undefined,
@@ -185,7 +198,10 @@ describe('postgres queue', () => {
         return record;
       },
     });
-    expect(await api.waitFor(job.runId, lostAfterMs + 10_000)).toMatchObject({ id: job.runId, status: 'succeeded' });
+    expect(await api.waitFor(job.runId, lostAfterMs + 10_000)).toMatchObject({
+      id: job.runId,
+      status: 'succeeded',
+    });
     expect(lost).toEqual([{ job, info: { retrying: true, attempts: 1, reason: 'heartbeat-lost' } }]);
     expect(ex.started).toEqual([job.runId]);
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -206,7 +222,10 @@ describe('postgres queue', () => {
     const job = makeJob();
     await api.enqueue(job);
     // what a worker does in Graphile's get_job, right before it would have died
-    await sql(url, `UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'dead-worker', attempts = attempts + 1`);
+    await sql(
+      url,
+      `UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'dead-worker', attempts = attempts + 1`,
+    );
     await until(() => lost.length > 0, lostAfterMs + 5000);
     expect(lost).toEqual([{ job, info: { retrying: false, attempts: 1, reason: 'never-leased' } }]);
     expect(await sql(url, 'SELECT id FROM graphile_worker.jobs')).toEqual([]);
@@ -226,7 +245,10 @@ describe('postgres queue', () => {
     });
     const job = makeJob();
     await api.enqueue(job);
-    await sql(url, `UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'dead-worker', attempts = attempts + 1`);
+    await sql(
+      url,
+      `UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'dead-worker', attempts = attempts + 1`,
+    );
     await until(() => lost.length > 0, lostAfterMs + 5000);
     expect(lost).toEqual([job]);
     expect(failures).toBe(-1);
@@ -290,6 +312,41 @@ describe('postgres queue', () => {
     expect(queue.healthy()).toBe(true);
     await queue.stop({ graceMs: 0 });
     expect(queue.healthy()).toBe(false);
+  });
+
+  it('survives its database connections being killed and takes runs again', async () => {
+    const store = new Map<string, RunRecord>();
+    const warnings: string[] = [];
+    const queue = await open({
+      role: 'both',
+      lookup: async (runId) => store.get(runId),
+      onLost: async () => undefined,
+      execute: async (job) => {
+        const record = recordOf(job, 'succeeded');
+        store.set(job.runId, record);
+        return record;
+      },
+      logger: { warn: (_obj, msg) => warnings.push(msg ?? ''), error: () => undefined },
+    });
+    const first = makeJob();
+    await queue.enqueue(first);
+    expect(await queue.waitFor(first.runId, 5000)).toMatchObject({ status: 'succeeded' });
+
+    const database = new URL(url).pathname.slice(1);
+    const killed = await sql<{ pid: number }>(
+      server.adminUrl,
+      `WITH victims AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid())
+       SELECT pid FROM victims WHERE pg_terminate_backend(pid)`,
+      [database],
+    );
+    expect(killed.length).toBeGreaterThan(0);
+    await until(() => warnings.some((msg) => msg.includes('LISTEN connection lost')), 5000);
+    await until(() => queue.healthy(), 10_000);
+
+    const second = makeJob();
+    await queue.enqueue(second);
+    expect(await queue.waitFor(second.runId, 10_000)).toMatchObject({ status: 'succeeded' });
+    expect(queue.healthy()).toBe(true);
   });
 
   it('pickup latency from enqueue to execute (printed, not asserted)', async () => {

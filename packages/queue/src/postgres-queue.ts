@@ -4,7 +4,6 @@
 // hooks (see docs/decisions.md): a lease + heartbeat per running run and a reaper for dead
 // workers (postgres-reaper.ts), cancellation of running runs over NOTIFY, and "run finished"
 // notifications so waitFor answers within milliseconds from the store (`lookup`).
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Logger, run, runMigrations, type Runner, type Task } from 'graphile-worker';
 import type { RunnerLogger, RunRecord } from '@flowsafe/runner';
@@ -162,7 +161,13 @@ function positiveInt(name: string, value: number): number {
 function graphileLogger(logger: RunnerLogger | undefined): Logger {
   return new Logger((scope) => (level, message, meta) => {
     if (!logger) return;
-    const obj = { scope: { label: scope.label, workerId: scope.workerId, jobId: scope.jobId }, err: (meta as { error?: unknown } | undefined)?.error === undefined ? undefined : messageOf((meta as { error?: unknown }).error) };
+    const obj = {
+      scope: { label: scope.label, workerId: scope.workerId, jobId: scope.jobId },
+      err:
+        (meta as { error?: unknown } | undefined)?.error === undefined
+          ? undefined
+          : messageOf((meta as { error?: unknown }).error),
+    };
     if (level === 'error') logger.error(obj, `graphile-worker: ${message}`);
     else if (level === 'warning') logger.warn(obj, `graphile-worker: ${message}`);
   });
@@ -206,7 +211,8 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     failing.delete('pool'); // something reached the database again
   };
   const fail = (what: string, err: unknown): void => {
-    if (!failing.has(what)) logger?.warn({ err: messageOf(err), what }, 'run queue database operation failed');
+    if (!failing.has(what))
+      logger?.warn({ err: messageOf(err), what }, 'run queue database operation failed');
     failing.add(what);
   };
   // an idle client that loses its connection must not crash the process
@@ -310,8 +316,9 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
       }
       const { key } = await withRetry('lease', () => takeLease(pool, { job, jobId, workerId }));
       entry.leased = true;
-      if (key !== job.runId) {
-        // graphile_worker.remove_job cleared the key between locking and leasing: cancelled
+      if (key !== job.runId || entry.controller.signal.aborted) {
+        // graphile_worker.remove_job cleared the key between locking and leasing, a cancel
+        // NOTIFY came first, or stop() ran out of grace: the run never starts
         await cancelledWhileQueued(job, 'run cancelled before it started');
         await withRetry('lease', () => releaseLease(pool, job.runId, jobId));
         return;
@@ -344,7 +351,11 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
       ok('heartbeat');
       for (const entry of leased) {
         // the reaper took this run over (we were unreachable for too long): stop working on it
-        if (!alive.has(entry.job.runId) && running.get(entry.job.runId) === entry && !entry.controller.signal.aborted) {
+        if (
+          !alive.has(entry.job.runId) &&
+          running.get(entry.job.runId) === entry &&
+          !entry.controller.signal.aborted
+        ) {
           logger?.warn({ runId: entry.job.runId }, 'lease on a running run was lost; aborting it');
           entry.controller.abort(new QueueError('SHUTDOWN', 'run aborted: this worker lost its lease'));
         }
@@ -426,16 +437,21 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   const queue: PostgresQueue = {
     async enqueue(job) {
       const ids = idsOnly(job);
-      if (!accepting || stopping) throw new QueueError('QUEUE_STOPPED', 'the run queue is stopping and takes no new runs');
+      if (!accepting || stopping)
+        throw new QueueError('QUEUE_STOPPED', 'the run queue is stopping and takes no new runs');
       const retries = (await options.retriesFor?.(ids)) ?? 0;
       if (!Number.isSafeInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
-        throw new QueueError('INVALID_JOB', `retries must be an integer from 0 to ${MAX_RETRIES}, got ${retries}`);
+        throw new QueueError(
+          'INVALID_JOB',
+          `retries must be an integer from 0 to ${MAX_RETRIES}, got ${retries}`,
+        );
       }
       // unsafe_dedupe: an existing job with this key is left alone and comes back with revision > 0
       const result = await pool.query<{ revision: number }>(
         `SELECT revision FROM graphile_worker.add_job($1, $2::json, max_attempts := $3, job_key := $4, job_key_mode := 'unsafe_dedupe')`,
         [TASK_IDENTIFIER, JSON.stringify(ids), retries + 1, ids.runId],
       );
+      ok('enqueue');
       if ((result.rows[0]?.revision ?? 0) > 0) {
         throw new QueueError('DUPLICATE_RUN', `run ${ids.runId} is already queued or running`);
       }
@@ -531,6 +547,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
           channels: works ? [DONE_CHANNEL, CANCEL_CHANNEL] : [DONE_CHANNEL],
           onNotify,
           onReconnect: () => {
+            ok('listen');
             for (const set of waiters.values()) for (const waiter of set) waiter.check();
           },
           logger,

@@ -67,7 +67,8 @@ export function createReaper(options: ReaperOptions) {
       const lost = await work();
       if (lost) {
         await options.onLost?.(lost.job, lost.info);
-        if (!lost.info.retrying) await client.query(`SELECT pg_notify('${DONE_CHANNEL}', $1)`, [lost.job.runId]);
+        if (!lost.info.retrying)
+          await client.query(`SELECT pg_notify('${DONE_CHANNEL}', $1)`, [lost.job.runId]);
       }
       await client.query('COMMIT');
       return lost !== undefined;
@@ -183,7 +184,9 @@ export function createReaper(options: ReaperOptions) {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
-        const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [REAPER_LOCK]);
+        const lock = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+          REAPER_LOCK,
+        ]);
         if (!lock.rows[0]?.ok) return 0;
         try {
           return (await staleLeases(client)) + (await neverLeased(client)) + (await exhausted(client));

@@ -23,7 +23,9 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(opts: { viewport?: { width: number; height: number } } = {}): Promise<LaunchedBrowser> {
+export async function launchBrowser(
+  opts: { viewport?: { width: number; height: number } } = {},
+): Promise<LaunchedBrowser> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'flowsafe-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,

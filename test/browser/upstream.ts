@@ -19,7 +19,12 @@ export async function startUpstream(): Promise<Upstream> {
       if (body.length < 1_000_000) body += c;
     });
     req.on('end', () => {
-      const echo = { method: req.method ?? '', url: req.url ?? '', headers: req.headers as Record<string, unknown>, body };
+      const echo = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers as Record<string, unknown>,
+        body,
+      };
       requests.push(echo);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ok: true, echo }));

@@ -98,16 +98,27 @@ describe('editor walk-through (real server, chromium)', () => {
     await page.getByTestId('api-saveas').fill('echo');
     await page.getByTestId('save-flow').click();
     await page.getByTestId('toast-ok').filter({ hasText: 'Flow saved' }).waitFor();
-    await page.getByTestId('node-api1').getByTestId('secret-chip').waitFor({ state: 'detached' }).catch(() => undefined);
+    await page
+      .getByTestId('node-api1')
+      .getByTestId('secret-chip')
+      .waitFor({ state: 'detached' })
+      .catch(() => undefined);
 
     const call = apiClient(server.url, server.token);
-    const projects = await call<{ items: { id: string }[] }>('GET', `/api/workspaces/${await workspaceId()}/projects`);
+    const projects = await call<{ items: { id: string }[] }>(
+      'GET',
+      `/api/workspaces/${await workspaceId()}/projects`,
+    );
     const pid = projects.body.items[0]?.id ?? '';
     const flows = await call<{ items: { id: string }[] }>('GET', `/api/projects/${pid}/flows`);
-    const flow = await call<{ definition: { blocks: { config: { headers: Record<string, string>; query: Record<string, string> }; position?: unknown }[] } }>(
-      'GET',
-      `/api/projects/${pid}/flows/${flows.body.items[0]?.id}`,
-    );
+    const flow = await call<{
+      definition: {
+        blocks: {
+          config: { headers: Record<string, string>; query: Record<string, string> };
+          position?: unknown;
+        }[];
+      };
+    }>('GET', `/api/projects/${pid}/flows/${flows.body.items[0]?.id}`);
     const block = flow.body.definition.blocks[0];
     expect(block?.config.headers['X-Api-Key']).toBe(`<secret:${SECRET}>`);
     expect(block?.config.query.key).toBe(`<secret:${SECRET}>`);
@@ -164,7 +175,10 @@ describe('editor walk-through (real server, chromium)', () => {
     await page.getByTestId('project-menu').click();
     await page.getByTestId('menu-export').click();
     expect(await page.getByTestId('export-note').textContent()).toMatch(/not included/);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-download').click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-download').click(),
+    ]);
     const text = await readFile(await download.path(), 'utf8');
     expect(text).toContain(SECRET);
     expect(text).toContain('flowsafe.project');
@@ -188,7 +202,10 @@ describe('editor walk-through (real server, chromium)', () => {
   it('an editor sees no create, edit, delete or Reveal on secrets; a viewer cannot edit flows', async () => {
     const call = apiClient(server.url, server.token);
     const ws = await workspaceId();
-    const editor = await call<{ token: string }>('POST', `/api/workspaces/${ws}/members`, { name: 'eddie', role: 'editor' });
+    const editor = await call<{ token: string }>('POST', `/api/workspaces/${ws}/members`, {
+      name: 'eddie',
+      role: 'editor',
+    });
     expect(editor.status).toBe(201);
     const p2 = await browser.context.newPage();
     await signIn(p2, editor.body.token);
@@ -214,7 +231,10 @@ describe('editor walk-through (real server, chromium)', () => {
     await p2.keyboard.press('Escape');
     await p2.close();
 
-    const viewer = await call<{ token: string }>('POST', `/api/workspaces/${ws}/members`, { name: 'vera', role: 'viewer' });
+    const viewer = await call<{ token: string }>('POST', `/api/workspaces/${ws}/members`, {
+      name: 'vera',
+      role: 'viewer',
+    });
     const p3 = await browser.context.newPage();
     await signIn(p3, viewer.body.token);
     await p3.getByTestId('open-flow').first().click();
@@ -228,10 +248,16 @@ describe('editor walk-through (real server, chromium)', () => {
   it('canary: no secret value in page HTML, storage or any response except the one authorised reveal', async () => {
     const html = await page.content();
     expect(html).not.toContain(CANARY);
-    const storage = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+    const storage = await page.evaluate(() =>
+      JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }),
+    );
     expect(storage).not.toContain(CANARY);
     await Promise.all(pending);
-    const encodings = [CANARY, Buffer.from(CANARY).toString('base64'), Buffer.from(CANARY).toString('base64url')];
+    const encodings = [
+      CANARY,
+      Buffer.from(CANARY).toString('base64'),
+      Buffer.from(CANARY).toString('base64url'),
+    ];
     const leaks = responses.filter((r) => encodings.some((e) => r.body.includes(e)));
     expect(responses.length).toBeGreaterThan(20);
     expect(leaks.map((l) => l.url)).toHaveLength(1);

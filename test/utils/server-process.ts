@@ -45,7 +45,8 @@ export function freePort(): Promise<number> {
 }
 
 export function assertBuilt(): void {
-  if (!existsSync(SERVER_CLI)) throw new Error(`${SERVER_CLI} is missing: run \`pnpm build\` (pnpm test builds first)`);
+  if (!existsSync(SERVER_CLI))
+    throw new Error(`${SERVER_CLI} is missing: run \`pnpm build\` (pnpm test builds first)`);
   if (!existsSync(EDITOR_DIST)) throw new Error(`${EDITOR_DIST} is missing: run \`pnpm build\``);
 }
 
@@ -115,10 +116,17 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
 
 /** A small authenticated JSON client for test set-up against the real API. */
 export function apiClient(url: string, token: string) {
-  return async function call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  return async function call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const r = await fetch(`${url}${path}`, {
       method,
-      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();

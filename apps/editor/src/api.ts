@@ -135,9 +135,16 @@ export class ApiError extends Error {
   /** zod-like issues from a 400, normalised to `{ path, message }` */
   issues(): ValidationDetail[] {
     const d = this.details as unknown;
-    const list = Array.isArray(d) ? d : Array.isArray((d as { issues?: unknown })?.issues) ? (d as { issues: unknown[] }).issues : [];
+    const list = Array.isArray(d)
+      ? d
+      : Array.isArray((d as { issues?: unknown })?.issues)
+        ? (d as { issues: unknown[] }).issues
+        : [];
     return list
-      .filter((i): i is ValidationDetail => typeof i === 'object' && i !== null && Array.isArray((i as ValidationDetail).path))
+      .filter(
+        (i): i is ValidationDetail =>
+          typeof i === 'object' && i !== null && Array.isArray((i as ValidationDetail).path),
+      )
       .map((i) => ({ path: i.path, message: String(i.message ?? ''), code: i.code, blockId: i.blockId }));
   }
 }
@@ -187,8 +194,14 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
     }
   }
   if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? res.statusText ?? 'Request failed', err?.details);
+    const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | undefined)
+      ?.error;
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? res.statusText ?? 'Request failed',
+      err?.details,
+    );
   }
   return data as T;
 }
@@ -215,33 +228,47 @@ export const api = {
     const user = (data.user ?? { id: String(data.id ?? ''), name: String(data.name ?? '') }) as User;
     const workspaces = list<Record<string, unknown>>(data.workspaces ?? [], 'workspaces').map((w) => {
       const ws = (w.workspace ?? w) as Record<string, unknown>;
-      return { id: String(ws.id ?? w.id), name: String(ws.name ?? w.name ?? ws.id), role: (w.role ?? ws.role) as Role };
+      return {
+        id: String(ws.id ?? w.id),
+        name: String(ws.name ?? w.name ?? ws.id),
+        role: (w.role ?? ws.role) as Role,
+      };
     });
     return { user, workspaces };
   },
-  createWorkspace: async (name: string) => one<{ id: string; name: string }>(await request('POST', '/api/workspaces', { name }), 'workspace'),
+  createWorkspace: async (name: string) =>
+    one<{ id: string; name: string }>(await request('POST', '/api/workspaces', { name }), 'workspace'),
   addMember: async (ws: string, name: string, role: Role) =>
-    request<{ user: User; role: Role; token: string }>('POST', `/api/workspaces/${e(ws)}/members`, { name, role }),
+    request<{ user: User; role: Role; token: string }>('POST', `/api/workspaces/${e(ws)}/members`, {
+      name,
+      role,
+    }),
 
-  projects: async (ws: string) => list<Project>(await request('GET', `/api/workspaces/${e(ws)}/projects`), 'projects'),
+  projects: async (ws: string) =>
+    list<Project>(await request('GET', `/api/workspaces/${e(ws)}/projects`), 'projects'),
   createProject: async (ws: string, name: string) =>
     one<Project>(await request('POST', `/api/workspaces/${e(ws)}/projects`, { name }), 'project'),
   project: async (id: string) => one<Project>(await request('GET', p(id)), 'project'),
   deleteProject: (id: string) => request<unknown>('DELETE', p(id)),
-  duplicateProject: async (id: string, name: string) => one<Project>(await request('POST', `${p(id)}/duplicate`, { name }), 'project'),
+  duplicateProject: async (id: string, name: string) =>
+    one<Project>(await request('POST', `${p(id)}/duplicate`, { name }), 'project'),
   exportProject: (id: string) => request<unknown>('GET', `${p(id)}/export`),
   importProject: async (ws: string, bundle: unknown) =>
     one<Project>(await request('POST', `/api/workspaces/${e(ws)}/projects/import`, bundle), 'project'),
   environments: async (id: string) => {
     const data = await request<unknown>('GET', `${p(id)}/environments`);
-    return list<string | { name: string }>(data, 'environments').map((x) => (typeof x === 'string' ? x : x.name));
+    return list<string | { name: string }>(data, 'environments').map((x) =>
+      typeof x === 'string' ? x : x.name,
+    );
   },
   addEnvironment: (id: string, name: string) => request<unknown>('POST', `${p(id)}/environments`, { name }),
 
   secrets: async (id: string, search?: string, type?: string) =>
     list<SecretMeta>(await request('GET', `${p(id)}/secrets`, undefined, { search, type }), 'secrets'),
-  secret: async (id: string, name: string) => one<SecretMeta>(await request('GET', `${p(id)}/secrets/${e(name)}`), 'secret'),
-  createSecret: async (id: string, body: SecretCreate) => one<SecretMeta>(await request('POST', `${p(id)}/secrets`, body), 'secret'),
+  secret: async (id: string, name: string) =>
+    one<SecretMeta>(await request('GET', `${p(id)}/secrets/${e(name)}`), 'secret'),
+  createSecret: async (id: string, body: SecretCreate) =>
+    one<SecretMeta>(await request('POST', `${p(id)}/secrets`, body), 'secret'),
   updateSecret: (
     id: string,
     name: string,
@@ -252,25 +279,40 @@ export const api = {
   deleteOverride: (id: string, name: string, env: string) =>
     request<unknown>('DELETE', `${p(id)}/secrets/${e(name)}/environments/${e(env)}`),
   deleteSecret: (id: string, name: string, force = false) =>
-    request<unknown>('DELETE', `${p(id)}/secrets/${e(name)}`, undefined, { confirm: name, force: force || undefined }),
+    request<unknown>('DELETE', `${p(id)}/secrets/${e(name)}`, undefined, {
+      confirm: name,
+      force: force || undefined,
+    }),
   reveal: (id: string, name: string, environment?: string) =>
-    request<{ value: SecretValue }>('POST', `${p(id)}/secrets/${e(name)}/reveal`, environment ? { environment } : {}),
+    request<{ value: SecretValue }>(
+      'POST',
+      `${p(id)}/secrets/${e(name)}/reveal`,
+      environment ? { environment } : {},
+    ),
   usages: async (id: string, name: string) =>
     list<SecretUsage>(await request('GET', `${p(id)}/secrets/${e(name)}/usages`), 'usages'),
-  makeSetting: (id: string, name: string) => request<unknown>('POST', `${p(id)}/secrets/${e(name)}/make-setting`, {}),
+  makeSetting: (id: string, name: string) =>
+    request<unknown>('POST', `${p(id)}/secrets/${e(name)}/make-setting`, {}),
 
   settings: async (id: string) => {
     const data = await request<unknown>('GET', `${p(id)}/settings`);
-    return list<Setting & { value?: string; environments?: Record<string, string> }>(data, 'settings').map(normaliseSetting);
+    return list<Setting & { value?: string; environments?: Record<string, string> }>(data, 'settings').map(
+      normaliseSetting,
+    );
   },
   putSetting: (id: string, name: string, value: string, environments?: Record<string, string>) =>
-    request<unknown>('PUT', `${p(id)}/settings/${e(name)}`, environments ? { value, environments } : { value }),
+    request<unknown>(
+      'PUT',
+      `${p(id)}/settings/${e(name)}`,
+      environments ? { value, environments } : { value },
+    ),
   deleteSetting: (id: string, name: string) => request<unknown>('DELETE', `${p(id)}/settings/${e(name)}`),
   makeSecret: (id: string, name: string, visibility: Visibility) =>
     request<unknown>('POST', `${p(id)}/settings/${e(name)}/make-secret`, { visibility }),
 
   flows: async (id: string) => list<Flow>(await request('GET', `${p(id)}/flows`), 'flows'),
-  flow: async (id: string, flowId: string) => one<Flow>(await request('GET', `${p(id)}/flows/${e(flowId)}`), 'flow'),
+  flow: async (id: string, flowId: string) =>
+    one<Flow>(await request('GET', `${p(id)}/flows/${e(flowId)}`), 'flow'),
   createFlow: async (id: string, name: string, definition: FlowDefinition) =>
     one<Flow>(await request('POST', `${p(id)}/flows`, { name, definition }), 'flow'),
   updateFlow: async (id: string, flowId: string, body: { name?: string; definition?: FlowDefinition }) =>
@@ -278,13 +320,20 @@ export const api = {
   deleteFlow: (id: string, flowId: string) => request<unknown>('DELETE', `${p(id)}/flows/${e(flowId)}`),
 
   startRun: async (id: string, flowId: string, environment: string, input?: unknown) =>
-    one<RunRecord>(await request('POST', `${p(id)}/flows/${e(flowId)}/runs`, { environment, input, waitMs: 30000 }), 'run'),
+    one<RunRecord>(
+      await request('POST', `${p(id)}/flows/${e(flowId)}/runs`, { environment, input, waitMs: 30000 }),
+      'run',
+    ),
   runs: async (id: string, flowId: string, cursor?: string, limit = 20): Promise<Page<RunRecord>> => {
-    const data = await request<unknown>('GET', `${p(id)}/flows/${e(flowId)}/runs`, undefined, { cursor, limit });
+    const data = await request<unknown>('GET', `${p(id)}/flows/${e(flowId)}/runs`, undefined, {
+      cursor,
+      limit,
+    });
     const o = (data ?? {}) as { next?: string; total?: number; nextCursor?: string };
     return { items: list<RunRecord>(data, 'runs'), next: o.next ?? o.nextCursor, total: o.total };
   },
-  run: async (id: string, runId: string) => one<RunRecord>(await request('GET', `${p(id)}/runs/${e(runId)}`), 'run'),
+  run: async (id: string, runId: string) =>
+    one<RunRecord>(await request('GET', `${p(id)}/runs/${e(runId)}`), 'run'),
 };
 
 function normaliseSetting(s: Setting & { value?: string; environments?: Record<string, string> }): Setting {

@@ -98,7 +98,9 @@ function SignIn(props: { error: string | null; onToken: (t: string) => void }) {
           </span>{' '}
           flowsafe
         </div>
-        <p className="muted">Paste your access token. It stays in this tab only (session storage) and is never put in a URL.</p>
+        <p className="muted">
+          Paste your access token. It stays in this tab only (session storage) and is never put in a URL.
+        </p>
         <label className="field">
           <span>Access token</span>
           <input
@@ -120,7 +122,8 @@ function SignIn(props: { error: string | null; onToken: (t: string) => void }) {
           Sign in
         </button>
         <p className="muted small">
-          The first owner token is in <code>&lt;dataDir&gt;/owner.token</code> or the value of <code>FLOWSAFE_BOOTSTRAP_TOKEN</code>.
+          The first owner token is in <code>&lt;dataDir&gt;/owner.token</code> or the value of{' '}
+          <code>FLOWSAFE_BOOTSTRAP_TOKEN</code>.
         </p>
       </form>
     </div>
@@ -228,7 +231,10 @@ function Shell(props: { me: Me; onSignOut: () => void; onMe: (m: Me) => void }) 
         )}
         <div className="spacer" />
         <span className="whoami" data-testid="whoami">
-          {me.user.name} <span className={`badge role-${ws?.role ?? 'viewer'}`} data-testid="role-badge">{ws?.role}</span>
+          {me.user.name}{' '}
+          <span className={`badge role-${ws?.role ?? 'viewer'}`} data-testid="role-badge">
+            {ws?.role}
+          </span>
         </span>
         <button className="ghost" onClick={props.onSignOut} data-testid="signout">
           Sign out
@@ -238,20 +244,34 @@ function Shell(props: { me: Me; onSignOut: () => void; onMe: (m: Me) => void }) 
         <ProjectProvider key={project.id} project={project} workspaceId={ws.id} role={ws.role}>
           <div className="body">
             <nav className="sidenav" aria-label="Project">
-              <NavLink active={route.view === 'flows' || route.view === 'flow'} onClick={() => navigate({ view: 'flows' })} testId="nav-flows">
+              <NavLink
+                active={route.view === 'flows' || route.view === 'flow'}
+                onClick={() => navigate({ view: 'flows' })}
+                testId="nav-flows"
+              >
                 Flows
               </NavLink>
-              <NavLink active={route.view === 'secrets'} onClick={() => navigate({ view: 'secrets' })} testId="nav-secrets">
+              <NavLink
+                active={route.view === 'secrets'}
+                onClick={() => navigate({ view: 'secrets' })}
+                testId="nav-secrets"
+              >
                 Secrets
               </NavLink>
-              <NavLink active={route.view === 'settings'} onClick={() => navigate({ view: 'settings' })} testId="nav-settings">
+              <NavLink
+                active={route.view === 'settings'}
+                onClick={() => navigate({ view: 'settings' })}
+                testId="nav-settings"
+              >
                 Settings
               </NavLink>
             </nav>
             <main className="main">
               <Suspense fallback={<div className="loading">Loading…</div>}>
                 {route.view === 'flows' && <FlowList onOpen={(id) => navigate({ view: 'flow', id })} />}
-                {route.view === 'flow' && <FlowEditor key={route.id} flowId={route.id} onBack={() => navigate({ view: 'flows' })} />}
+                {route.view === 'flow' && (
+                  <FlowEditor key={route.id} flowId={route.id} onBack={() => navigate({ view: 'flows' })} />
+                )}
                 {route.view === 'secrets' && <SecretsPage />}
                 {route.view === 'settings' && <SettingsPage />}
               </Suspense>
@@ -297,7 +317,12 @@ function Shell(props: { me: Me; onSignOut: () => void; onMe: (m: Me) => void }) 
 
 function NavLink(props: { active: boolean; onClick: () => void; children: string; testId: string }) {
   return (
-    <button className={`navlink${props.active ? ' active' : ''}`} aria-current={props.active ? 'page' : undefined} onClick={props.onClick} data-testid={props.testId}>
+    <button
+      className={`navlink${props.active ? ' active' : ''}`}
+      aria-current={props.active ? 'page' : undefined}
+      onClick={props.onClick}
+      data-testid={props.testId}
+    >
       {props.children}
     </button>
   );

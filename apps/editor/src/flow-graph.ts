@@ -22,7 +22,8 @@ export function edgesOf(def: FlowDefinition): GraphEdge[] {
     if (b.type === 'condition') {
       for (const h of ['then', 'else'] as const) {
         const t = b.config[h];
-        if (typeof t === 'string' && ids.has(t)) edges.push({ id: `${b.id}:${h}`, source: b.id, target: t, sourceHandle: h, label: h });
+        if (typeof t === 'string' && ids.has(t))
+          edges.push({ id: `${b.id}:${h}`, source: b.id, target: t, sourceHandle: h, label: h });
       }
     } else if (b.next && ids.has(b.next)) {
       edges.push({ id: `${b.id}:out`, source: b.id, target: b.next, sourceHandle: 'out' });
@@ -35,7 +36,12 @@ function mapBlock(def: FlowDefinition, id: string, f: (b: BlockDef) => BlockDef)
   return { ...def, blocks: def.blocks.map((b) => (b.id === id ? f(b) : b)) };
 }
 
-export function connect(def: FlowDefinition, source: string, handle: string | null | undefined, target: string): FlowDefinition {
+export function connect(
+  def: FlowDefinition,
+  source: string,
+  handle: string | null | undefined,
+  target: string,
+): FlowDefinition {
   if (source === target) return def;
   return mapBlock(def, source, (b) => {
     if (b.type === 'condition') {
@@ -86,7 +92,11 @@ export function newBlockId(def: FlowDefinition, type: string): string {
   return `${type}${Date.now()}`;
 }
 
-export function addBlock(def: FlowDefinition, type: BlockType, position: { x: number; y: number }): { def: FlowDefinition; id: string } {
+export function addBlock(
+  def: FlowDefinition,
+  type: BlockType,
+  position: { x: number; y: number },
+): { def: FlowDefinition; id: string } {
   const id = newBlockId(def, type);
   const block: BlockDef = { id, type, config: defaultConfig(type), position };
   const blocks = [...def.blocks, block];
@@ -119,7 +129,10 @@ export interface BlockIssue {
   message: string;
 }
 
-export function issuesByBlock(def: FlowDefinition, issues: ValidationDetail[]): { byBlock: Map<string, BlockIssue[]>; general: string[] } {
+export function issuesByBlock(
+  def: FlowDefinition,
+  issues: ValidationDetail[],
+): { byBlock: Map<string, BlockIssue[]>; general: string[] } {
   const byBlock = new Map<string, BlockIssue[]>();
   const general: string[] = [];
   for (const issue of issues) {
@@ -145,10 +158,15 @@ export function issuesByBlock(def: FlowDefinition, issues: ValidationDetail[]): 
 }
 
 /** The message for one field of a block, if the server flagged it (matches by path prefix). */
-export function fieldIssue(issues: BlockIssue[] | undefined, ...field: (string | number)[]): string | undefined {
+export function fieldIssue(
+  issues: BlockIssue[] | undefined,
+  ...field: (string | number)[]
+): string | undefined {
   if (!issues) return undefined;
   const key = field.join('.');
-  const hit = issues.find((i) => i.field.join('.') === key) ?? issues.find((i) => i.field.join('.').startsWith(`${key}.`));
+  const hit =
+    issues.find((i) => i.field.join('.') === key) ??
+    issues.find((i) => i.field.join('.').startsWith(`${key}.`));
   return hit?.message;
 }
 
@@ -163,7 +181,8 @@ export function variableNames(def: FlowDefinition, settings: string[]): string[]
       names.add(`${c.saveAs}.status`);
       names.add(`${c.saveAs}.body`);
     }
-    if (b.type === 'set' && c.values && typeof c.values === 'object') for (const k of Object.keys(c.values)) names.add(k);
+    if (b.type === 'set' && c.values && typeof c.values === 'object')
+      for (const k of Object.keys(c.values)) names.add(k);
   }
   for (const s of settings) names.add(`settings.${s}`);
   return [...names];

@@ -2,11 +2,19 @@
 import { useEffect, useRef } from 'react';
 import type { ReactNode } from 'react';
 
-export function Modal(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean; testId?: string }) {
+export function Modal(props: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  wide?: boolean;
+  testId?: string;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
-    const first = ref.current?.querySelector<HTMLElement>('input, select, textarea, button:not(.modal-close)');
+    const first = ref.current?.querySelector<HTMLElement>(
+      'input, select, textarea, button:not(.modal-close)',
+    );
     first?.focus();
     return () => previous?.focus?.();
   }, []);

@@ -23,12 +23,19 @@ export interface ProjectState {
 
 const Ctx = createContext<ProjectState | null>(null);
 
-export function ProjectProvider(props: { project: Project; workspaceId: string; role: Role; children: ReactNode }) {
+export function ProjectProvider(props: {
+  project: Project;
+  workspaceId: string;
+  role: Role;
+  children: ReactNode;
+}) {
   const toast = useToast();
   const { project } = props;
   const [secrets, setSecrets] = useState<SecretMeta[]>([]);
   const [settingNames, setSettingNames] = useState<string[]>([]);
-  const [environments, setEnvironments] = useState<string[]>(project.environments ?? ['development', 'production']);
+  const [environments, setEnvironments] = useState<string[]>(
+    project.environments ?? ['development', 'production'],
+  );
 
   const reloadSecrets = useCallback(async () => {
     try {

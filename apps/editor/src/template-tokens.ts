@@ -6,7 +6,8 @@ export type TemplateToken =
   | { kind: 'secret'; text: string; name: string; field?: string }
   | { kind: 'var'; text: string; name: string };
 
-const TOKEN_PATTERN = /<secret:([A-Za-z_][A-Za-z0-9_]{0,63})(?:\.([A-Za-z_][A-Za-z0-9_]*))?>|\{\{\s*([^{}]+?)\s*\}\}/g;
+const TOKEN_PATTERN =
+  /<secret:([A-Za-z_][A-Za-z0-9_]{0,63})(?:\.([A-Za-z_][A-Za-z0-9_]*))?>|\{\{\s*([^{}]+?)\s*\}\}/g;
 
 export function tokenize(text: string): TemplateToken[] {
   const out: TemplateToken[] = [];
@@ -15,7 +16,11 @@ export function tokenize(text: string): TemplateToken[] {
     const at = m.index ?? 0;
     if (at > last) out.push({ kind: 'text', text: text.slice(last, at) });
     if (m[1] !== undefined) {
-      out.push(m[2] === undefined ? { kind: 'secret', text: m[0], name: m[1] } : { kind: 'secret', text: m[0], name: m[1], field: m[2] });
+      out.push(
+        m[2] === undefined
+          ? { kind: 'secret', text: m[0], name: m[1] }
+          : { kind: 'secret', text: m[0], name: m[1], field: m[2] },
+      );
     } else {
       out.push({ kind: 'var', text: m[0], name: (m[3] ?? '').trim() });
     }
@@ -54,10 +59,7 @@ export function refFields(type: string): { field?: string; label: string }[] {
         { field: 'password', label: 'password' },
       ];
     case 'oauth2':
-      return [
-        { label: 'access token' },
-        { field: 'clientId', label: 'clientId' },
-      ];
+      return [{ label: 'access token' }, { field: 'clientId', label: 'clientId' }];
     case 'binary':
       return [{ label: 'file (base64)' }];
     default:

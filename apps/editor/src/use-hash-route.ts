@@ -2,7 +2,8 @@
 // view names and flow ids go in the URL — never a token.
 import { useCallback, useEffect, useState } from 'react';
 
-export type Route = { view: 'flows' } | { view: 'flow'; id: string } | { view: 'secrets' } | { view: 'settings' };
+export type Route =
+  { view: 'flows' } | { view: 'flow'; id: string } | { view: 'secrets' } | { view: 'settings' };
 
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);

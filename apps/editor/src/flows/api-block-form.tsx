@@ -34,7 +34,13 @@ export function Field(props: { label: string; error?: string; children: ReactNod
   );
 }
 
-export function ApiBlockForm(props: { config: Config; onChange: (c: Config) => void; issues?: BlockIssue[]; variables: string[]; readOnly: boolean }) {
+export function ApiBlockForm(props: {
+  config: Config;
+  onChange: (c: Config) => void;
+  issues?: BlockIssue[];
+  variables: string[];
+  readOnly: boolean;
+}) {
   const c = props.config;
   const set = (k: string, v: unknown) => {
     const next = { ...c };
@@ -44,7 +50,9 @@ export function ApiBlockForm(props: { config: Config; onChange: (c: Config) => v
   };
   const body = c.body as Body | undefined;
   const auth = c.auth as { type: string; secret: string } | undefined;
-  const [jsonText, setJsonText] = useState(() => (body?.type === 'json' ? JSON.stringify(body.content ?? {}, null, 2) : '{\n  \n}'));
+  const [jsonText, setJsonText] = useState(() =>
+    body?.type === 'json' ? JSON.stringify(body.content ?? {}, null, 2) : '{\n  \n}',
+  );
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [authPicker, setAuthPicker] = useState(false);
   const err = (...f: (string | number)[]) => fieldIssue(props.issues, 'config', ...f);
@@ -54,21 +62,49 @@ export function ApiBlockForm(props: { config: Config; onChange: (c: Config) => v
     <div data-testid="api-form">
       <div className="row3">
         <Field label="Method" error={err('method')}>
-          <select aria-label="Method" data-testid="api-method" disabled={ro} value={String(c.method ?? 'GET')} onChange={(e) => set('method', e.target.value)}>
+          <select
+            aria-label="Method"
+            data-testid="api-method"
+            disabled={ro}
+            value={String(c.method ?? 'GET')}
+            onChange={(e) => set('method', e.target.value)}
+          >
             {METHODS.map((m) => (
               <option key={m}>{m}</option>
             ))}
           </select>
         </Field>
         <Field label="URL" error={err('url')}>
-          <TemplateField label="URL" testId="api-url" value={String(c.url ?? '')} onChange={(v) => set('url', v)} variables={props.variables} readOnly={ro} placeholder="https://api.example.com/v1/items?lang={{lang}}" />
+          <TemplateField
+            label="URL"
+            testId="api-url"
+            value={String(c.url ?? '')}
+            onChange={(v) => set('url', v)}
+            variables={props.variables}
+            readOnly={ro}
+            placeholder="https://api.example.com/v1/items?lang={{lang}}"
+          />
         </Field>
       </div>
       <Field label="Query" error={err('query')}>
-        <KvEditor testId="api-query" keyPlaceholder="param" value={(c.query as Record<string, string>) ?? {}} onChange={(v) => set('query', Object.keys(v).length ? v : undefined)} variables={props.variables} readOnly={ro} />
+        <KvEditor
+          testId="api-query"
+          keyPlaceholder="param"
+          value={(c.query as Record<string, string>) ?? {}}
+          onChange={(v) => set('query', Object.keys(v).length ? v : undefined)}
+          variables={props.variables}
+          readOnly={ro}
+        />
       </Field>
       <Field label="Headers" error={err('headers')}>
-        <KvEditor testId="api-headers" keyPlaceholder="Header" value={(c.headers as Record<string, string>) ?? {}} onChange={(v) => set('headers', Object.keys(v).length ? v : undefined)} variables={props.variables} readOnly={ro} />
+        <KvEditor
+          testId="api-headers"
+          keyPlaceholder="Header"
+          value={(c.headers as Record<string, string>) ?? {}}
+          onChange={(v) => set('headers', Object.keys(v).length ? v : undefined)}
+          variables={props.variables}
+          readOnly={ro}
+        />
       </Field>
       <Field label="Body" error={err('body')}>
         <div className="segmented" role="group" aria-label="Body type">
@@ -116,15 +152,32 @@ export function ApiBlockForm(props: { config: Config; onChange: (c: Config) => v
                 }
               }}
             />
-            <span className="hint">String leaves are templates; a variable can never change the JSON structure.</span>
+            <span className="hint">
+              String leaves are templates; a variable can never change the JSON structure.
+            </span>
             {jsonError && <span className="field-error">JSON: {jsonError}</span>}
           </>
         )}
         {body?.type === 'form' && (
-          <KvEditor testId="api-body-form" keyPlaceholder="field" value={(body.content as Record<string, string>) ?? {}} onChange={(v) => set('body', { type: 'form', content: v })} variables={props.variables} readOnly={ro} />
+          <KvEditor
+            testId="api-body-form"
+            keyPlaceholder="field"
+            value={(body.content as Record<string, string>) ?? {}}
+            onChange={(v) => set('body', { type: 'form', content: v })}
+            variables={props.variables}
+            readOnly={ro}
+          />
         )}
         {body?.type === 'raw' && (
-          <TemplateField multiline label="Raw body" testId="api-body-raw" value={String(body.content ?? '')} onChange={(v) => set('body', { type: 'raw', content: v })} variables={props.variables} readOnly={ro} />
+          <TemplateField
+            multiline
+            label="Raw body"
+            testId="api-body-raw"
+            value={String(body.content ?? '')}
+            onChange={(v) => set('body', { type: 'raw', content: v })}
+            variables={props.variables}
+            readOnly={ro}
+          />
         )}
       </Field>
       <Field label="Auth" error={err('auth')} hint="Sets the Authorization header from a secret.">
@@ -150,7 +203,14 @@ export function ApiBlockForm(props: { config: Config; onChange: (c: Config) => v
             <option value="oauth2">oauth2</option>
           </select>
           {auth && (
-            <button type="button" className="tfield-view" disabled={ro} data-testid="api-auth-secret" onClick={() => setAuthPicker((o) => !o)} style={{ textAlign: 'left' }}>
+            <button
+              type="button"
+              className="tfield-view"
+              disabled={ro}
+              data-testid="api-auth-secret"
+              onClick={() => setAuthPicker((o) => !o)}
+              style={{ textAlign: 'left' }}
+            >
               {auth.secret ? (
                 <span className="chip chip-secret">
                   <KeyIcon /> {auth.secret}
@@ -184,8 +244,19 @@ export function ApiBlockForm(props: { config: Config; onChange: (c: Config) => v
             onChange={(e) => set('timeoutMs', e.target.value === '' ? undefined : Number(e.target.value))}
           />
         </Field>
-        <Field label="Save response as" error={err('saveAs')} hint="{ status, headers, body }, already scrubbed">
-          <input data-testid="api-saveas" readOnly={ro} spellCheck={false} value={String(c.saveAs ?? '')} placeholder="response" onChange={(e) => set('saveAs', e.target.value)} />
+        <Field
+          label="Save response as"
+          error={err('saveAs')}
+          hint="{ status, headers, body }, already scrubbed"
+        >
+          <input
+            data-testid="api-saveas"
+            readOnly={ro}
+            spellCheck={false}
+            value={String(c.saveAs ?? '')}
+            placeholder="response"
+            onChange={(e) => set('saveAs', e.target.value)}
+          />
         </Field>
       </div>
     </div>

@@ -34,7 +34,10 @@ function BlockNodeImpl({ data, selected }: NodeProps<BlockNodeType>) {
   const b = data.block;
   const invalid = !!data.issues?.length;
   return (
-    <div className={`node${selected ? ' selected' : ''}${invalid ? ' invalid' : ''}`} data-testid={`node-${b.id}`}>
+    <div
+      className={`node${selected ? ' selected' : ''}${invalid ? ' invalid' : ''}`}
+      data-testid={`node-${b.id}`}
+    >
       <Handle type="target" position={Position.Left} />
       <div className="node-head">
         <span className={`node-type t-${b.type}`}>{b.type}</span>
@@ -52,8 +55,18 @@ function BlockNodeImpl({ data, selected }: NodeProps<BlockNodeType>) {
       )}
       {b.type === 'condition' ? (
         <>
-          <Handle type="source" id="then" position={Position.Right} style={{ top: '35%', background: '#12b76a' }} />
-          <Handle type="source" id="else" position={Position.Right} style={{ top: '75%', background: '#f04438' }} />
+          <Handle
+            type="source"
+            id="then"
+            position={Position.Right}
+            style={{ top: '35%', background: '#12b76a' }}
+          />
+          <Handle
+            type="source"
+            id="else"
+            position={Position.Right}
+            style={{ top: '75%', background: '#f04438' }}
+          />
         </>
       ) : b.type !== 'end' ? (
         <Handle type="source" id="out" position={Position.Right} />

@@ -26,11 +26,24 @@ export function BlockPanel(props: {
   const setConfig = (config: Record<string, unknown>) => props.onChange({ ...b, config });
   const others = props.def.blocks.filter((x) => x.id !== b.id);
   const err = (...f: (string | number)[]) => fieldIssue(props.issues, ...f);
-  const general = props.issues?.filter((i) => i.field.length === 0 || (i.field[0] !== 'config' && i.field[0] !== 'next'));
+  const general = props.issues?.filter(
+    (i) => i.field.length === 0 || (i.field[0] !== 'config' && i.field[0] !== 'next'),
+  );
 
-  const targetSelect = (label: string, value: string | undefined, onSet: (v: string | undefined) => void, testId: string, error?: string) => (
+  const targetSelect = (
+    label: string,
+    value: string | undefined,
+    onSet: (v: string | undefined) => void,
+    testId: string,
+    error?: string,
+  ) => (
     <Field label={label} error={error}>
-      <select data-testid={testId} disabled={ro} value={value ?? ''} onChange={(e) => onSet(e.target.value || undefined)}>
+      <select
+        data-testid={testId}
+        disabled={ro}
+        value={value ?? ''}
+        onChange={(e) => onSet(e.target.value || undefined)}
+      >
         <option value="">— none (end here) —</option>
         {others.map((o) => (
           <option key={o.id} value={o.id}>
@@ -53,7 +66,13 @@ export function BlockPanel(props: {
       ))}
       <div className="row2">
         <Field label="Label">
-          <input data-testid="block-label" readOnly={ro} value={b.label ?? ''} placeholder={b.id} onChange={(e) => props.onChange({ ...b, label: e.target.value || undefined })} />
+          <input
+            data-testid="block-label"
+            readOnly={ro}
+            value={b.label ?? ''}
+            placeholder={b.id}
+            onChange={(e) => props.onChange({ ...b, label: e.target.value || undefined })}
+          />
         </Field>
         <Field label="Start block">
           {props.def.start === b.id ? (
@@ -68,14 +87,38 @@ export function BlockPanel(props: {
         </Field>
       </div>
 
-      {b.type === 'api' && <ApiBlockForm config={c} onChange={setConfig} issues={props.issues} variables={props.variables} readOnly={ro} />}
+      {b.type === 'api' && (
+        <ApiBlockForm
+          config={c}
+          onChange={setConfig}
+          issues={props.issues}
+          variables={props.variables}
+          readOnly={ro}
+        />
+      )}
 
       {b.type === 'function' && (
         <>
-          <Field label="Code" error={err('config', 'code')} hint="Runs in an isolate: no require, process, network or timers. Return an object to merge into the flow variables.">
+          <Field
+            label="Code"
+            error={err('config', 'code')}
+            hint="Runs in an isolate: no require, process, network or timers. Return an object to merge into the flow variables."
+          >
             <div className="code-box">
-              <Suspense fallback={<textarea readOnly value={String(c.code ?? '')} aria-label="Function code (loading editor)" />}>
-                <FunctionCodeEditor value={String(c.code ?? '')} readOnly={ro} onChange={(code) => setConfig({ ...c, code })} />
+              <Suspense
+                fallback={
+                  <textarea
+                    readOnly
+                    value={String(c.code ?? '')}
+                    aria-label="Function code (loading editor)"
+                  />
+                }
+              >
+                <FunctionCodeEditor
+                  value={String(c.code ?? '')}
+                  readOnly={ro}
+                  onChange={(code) => setConfig({ ...c, code })}
+                />
               </Suspense>
             </div>
           </Field>
@@ -89,26 +132,75 @@ export function BlockPanel(props: {
           </Field>
           <div className="limits">
             <Field label="CPU time limit (ms)" error={err('config', 'timeoutMs')}>
-              <input type="number" min={1} readOnly={ro} data-testid="fn-timeout" value={c.timeoutMs === undefined ? '' : String(c.timeoutMs)} onChange={(e) => setConfig({ ...c, timeoutMs: e.target.value === '' ? undefined : Number(e.target.value) })} />
+              <input
+                type="number"
+                min={1}
+                readOnly={ro}
+                data-testid="fn-timeout"
+                value={c.timeoutMs === undefined ? '' : String(c.timeoutMs)}
+                onChange={(e) =>
+                  setConfig({ ...c, timeoutMs: e.target.value === '' ? undefined : Number(e.target.value) })
+                }
+              />
             </Field>
             <Field label="Memory limit (MB)" error={err('config', 'memoryMb')}>
-              <input type="number" min={8} readOnly={ro} data-testid="fn-memory" value={c.memoryMb === undefined ? '' : String(c.memoryMb)} onChange={(e) => setConfig({ ...c, memoryMb: e.target.value === '' ? undefined : Number(e.target.value) })} />
+              <input
+                type="number"
+                min={8}
+                readOnly={ro}
+                data-testid="fn-memory"
+                value={c.memoryMb === undefined ? '' : String(c.memoryMb)}
+                onChange={(e) =>
+                  setConfig({ ...c, memoryMb: e.target.value === '' ? undefined : Number(e.target.value) })
+                }
+              />
             </Field>
           </div>
         </>
       )}
 
       {b.type === 'set' && (
-        <Field label="Assign variables" error={err('config', 'values')} hint="Each value is a template: {{var}}, {{settings.NAME}}.">
-          <KvEditor key={b.id} testId="set-values" keyPlaceholder="variable" value={(c.values as Record<string, string>) ?? {}} onChange={(values) => setConfig({ ...c, values })} variables={props.variables} secrets={false} readOnly={ro} />
+        <Field
+          label="Assign variables"
+          error={err('config', 'values')}
+          hint="Each value is a template: {{var}}, {{settings.NAME}}."
+        >
+          <KvEditor
+            key={b.id}
+            testId="set-values"
+            keyPlaceholder="variable"
+            value={(c.values as Record<string, string>) ?? {}}
+            onChange={(values) => setConfig({ ...c, values })}
+            variables={props.variables}
+            secrets={false}
+            readOnly={ro}
+          />
         </Field>
       )}
 
-      {b.type === 'condition' && <ConditionForm c={c} setConfig={setConfig} ro={ro} variables={props.variables} err={err} targetSelect={targetSelect} />}
+      {b.type === 'condition' && (
+        <ConditionForm
+          c={c}
+          setConfig={setConfig}
+          ro={ro}
+          variables={props.variables}
+          err={err}
+          targetSelect={targetSelect}
+        />
+      )}
 
       {b.type === 'end' && (
         <Field label="Output (optional)" error={err('config', 'output')}>
-          <TemplateField label="Output" testId="end-output" value={typeof c.output === 'string' ? c.output : ''} onChange={(v) => setConfig(v ? { ...c, output: v } : {})} variables={props.variables} secrets={false} readOnly={ro} placeholder="{{result}}" />
+          <TemplateField
+            label="Output"
+            testId="end-output"
+            value={typeof c.output === 'string' ? c.output : ''}
+            onChange={(v) => setConfig(v ? { ...c, output: v } : {})}
+            variables={props.variables}
+            secrets={false}
+            readOnly={ro}
+            placeholder="{{result}}"
+          />
         </Field>
       )}
 
@@ -144,7 +236,13 @@ function ConditionForm(props: {
   ro: boolean;
   variables: string[];
   err: (...f: (string | number)[]) => string | undefined;
-  targetSelect: (label: string, value: string | undefined, onSet: (v: string | undefined) => void, testId: string, error?: string) => ReactNode;
+  targetSelect: (
+    label: string,
+    value: string | undefined,
+    onSet: (v: string | undefined) => void,
+    testId: string,
+    error?: string,
+  ) => ReactNode;
 }) {
   const { c, setConfig, ro, err } = props;
   const cond = (c.if ?? {}) as { var?: string; op?: string; value?: unknown };
@@ -163,7 +261,14 @@ function ConditionForm(props: {
     <>
       <div className="row2">
         <Field label="Variable" error={err('config', 'if', 'var')}>
-          <input list="cond-vars" data-testid="cond-var" readOnly={ro} value={cond.var ?? ''} spellCheck={false} onChange={(e) => setIf({ var: e.target.value })} />
+          <input
+            list="cond-vars"
+            data-testid="cond-var"
+            readOnly={ro}
+            value={cond.var ?? ''}
+            spellCheck={false}
+            onChange={(e) => setIf({ var: e.target.value })}
+          />
           <datalist id="cond-vars">
             {props.variables.map((v) => (
               <option key={v} value={v} />
@@ -171,7 +276,12 @@ function ConditionForm(props: {
           </datalist>
         </Field>
         <Field label="Operator" error={err('config', 'if', 'op')}>
-          <select data-testid="cond-op" disabled={ro} value={cond.op ?? 'eq'} onChange={(e) => setIf({ op: e.target.value })}>
+          <select
+            data-testid="cond-op"
+            disabled={ro}
+            value={cond.op ?? 'eq'}
+            onChange={(e) => setIf({ op: e.target.value })}
+          >
             <option value="eq">equals</option>
             <option value="ne">not equals</option>
             <option value="gt">greater than</option>
@@ -181,7 +291,11 @@ function ConditionForm(props: {
         </Field>
       </div>
       {cond.op !== 'exists' && (
-        <Field label="Value" error={err('config', 'if', 'value')} hint="Numbers, true/false and null are read as JSON.">
+        <Field
+          label="Value"
+          error={err('config', 'if', 'value')}
+          hint="Numbers, true/false and null are read as JSON."
+        >
           <input
             data-testid="cond-value"
             readOnly={ro}
@@ -195,8 +309,20 @@ function ConditionForm(props: {
           />
         </Field>
       )}
-      {props.targetSelect('Then → ', typeof c.then === 'string' ? c.then : undefined, setTarget('then'), 'cond-then', err('config', 'then'))}
-      {props.targetSelect('Else → ', typeof c.else === 'string' ? c.else : undefined, setTarget('else'), 'cond-else', err('config', 'else'))}
+      {props.targetSelect(
+        'Then → ',
+        typeof c.then === 'string' ? c.then : undefined,
+        setTarget('then'),
+        'cond-then',
+        err('config', 'then'),
+      )}
+      {props.targetSelect(
+        'Else → ',
+        typeof c.else === 'string' ? c.else : undefined,
+        setTarget('else'),
+        'cond-else',
+        err('config', 'else'),
+      )}
     </>
   );
 }

@@ -1,13 +1,30 @@
 // The flow editor: an @xyflow/react canvas to add, connect, move and delete blocks, a side
 // panel to configure the selected block (or the flow, or runs), and save with the server's
 // validation errors (400) shown on the block and field, and push protection (422) shown plainly.
-import { applyNodeChanges, Background, Controls, MarkerType, ReactFlow, ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import {
+  applyNodeChanges,
+  Background,
+  Controls,
+  MarkerType,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+} from '@xyflow/react';
 import type { Connection, Edge, EdgeChange, NodeChange } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, ApiError } from '../api';
 import type { BlockDef, Flow, FlowDefinition } from '../api';
-import { addBlock, BLOCK_TYPES, connect, disconnect, edgesOf, issuesByBlock, removeBlock, variableNames } from '../flow-graph';
+import {
+  addBlock,
+  BLOCK_TYPES,
+  connect,
+  disconnect,
+  edgesOf,
+  issuesByBlock,
+  removeBlock,
+  variableNames,
+} from '../flow-graph';
 import type { BlockIssue, BlockType } from '../flow-graph';
 import { useProject } from '../project-context';
 import { RunPanel } from '../runs/run-panel';
@@ -37,7 +54,10 @@ function Editor(props: { flowId: string; onBack: () => void }) {
   const [dirty, setDirty] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>('block');
-  const [issues, setIssues] = useState<{ byBlock: Map<string, BlockIssue[]>; general: string[] }>({ byBlock: new Map(), general: [] });
+  const [issues, setIssues] = useState<{ byBlock: Map<string, BlockIssue[]>; general: string[] }>({
+    byBlock: new Map(),
+    general: [],
+  });
   const [push, setPush] = useState<{ message: string; secret?: string } | null>(null);
   const [saving, setSaving] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -49,7 +69,14 @@ function Editor(props: { flowId: string; onBack: () => void }) {
       (f) => {
         if (!live) return;
         setFlow(f);
-        const d: FlowDefinition = { ...f.definition, blocks: (f.definition?.blocks ?? []).map((b, i) => ({ ...b, config: b.config ?? {}, position: b.position ?? { x: 80 + i * 280, y: 120 } })) };
+        const d: FlowDefinition = {
+          ...f.definition,
+          blocks: (f.definition?.blocks ?? []).map((b, i) => ({
+            ...b,
+            config: b.config ?? {},
+            position: b.position ?? { x: 80 + i * 280, y: 120 },
+          })),
+        };
         setDef(d);
         setSelected(d.start || d.blocks[0]?.id || null);
       },
@@ -84,7 +111,12 @@ function Editor(props: { flowId: string; onBack: () => void }) {
         ? edgesOf(def).map((e) => ({
             ...e,
             markerEnd: { type: MarkerType.ArrowClosed },
-            style: e.sourceHandle === 'then' ? { stroke: '#12b76a' } : e.sourceHandle === 'else' ? { stroke: '#f04438' } : undefined,
+            style:
+              e.sourceHandle === 'then'
+                ? { stroke: '#12b76a' }
+                : e.sourceHandle === 'else'
+                  ? { stroke: '#f04438' }
+                  : undefined,
             deletable: !ro,
           }))
         : [],
@@ -106,7 +138,10 @@ function Editor(props: { flowId: string; onBack: () => void }) {
           if (!d) return d;
           const moved = applyNodeChanges(moves, nodes);
           const pos = new Map(moved.map((n) => [n.id, n.position]));
-          return { ...d, blocks: d.blocks.map((b) => (pos.has(b.id) ? { ...b, position: roundPos(pos.get(b.id)) } : b)) };
+          return {
+            ...d,
+            blocks: d.blocks.map((b) => (pos.has(b.id) ? { ...b, position: roundPos(pos.get(b.id)) } : b)),
+          };
         });
         if (moves.some((m) => m.type === 'position' && m.dragging === false)) setDirty(true);
       }
@@ -131,10 +166,15 @@ function Editor(props: { flowId: string; onBack: () => void }) {
   const add = (type: BlockType) => {
     if (!def) return;
     const sel = def.blocks.find((b) => b.id === selected);
-    const position = sel?.position ? { x: sel.position.x + 300, y: sel.position.y } : { x: 80 + def.blocks.length * 40, y: 120 + def.blocks.length * 40 };
+    const position = sel?.position
+      ? { x: sel.position.x + 300, y: sel.position.y }
+      : { x: 80 + def.blocks.length * 40, y: 120 + def.blocks.length * 40 };
     const { def: nd, id } = addBlock(def, type, position);
     // chain after the selected block when it has no next yet
-    const chained = sel && sel.type !== 'condition' && sel.type !== 'end' && !sel.next ? connect(nd, sel.id, 'out', id) : nd;
+    const chained =
+      sel && sel.type !== 'condition' && sel.type !== 'end' && !sel.next
+        ? connect(nd, sel.id, 'out', id)
+        : nd;
     setDef(chained);
     setDirty(true);
     setSelected(id);
@@ -208,7 +248,13 @@ function Editor(props: { flowId: string; onBack: () => void }) {
         {ro && <span className="badge">read-only</span>}
         <div className="spacer" />
         {!ro && (
-          <button className="primary" data-testid="save-flow" disabled={saving} onClick={() => void save()} title="Save (Ctrl+S)">
+          <button
+            className="primary"
+            data-testid="save-flow"
+            disabled={saving}
+            onClick={() => void save()}
+            title="Save (Ctrl+S)"
+          >
             {saving ? 'Saving…' : 'Save'}
           </button>
         )}
@@ -265,13 +311,28 @@ function Editor(props: { flowId: string; onBack: () => void }) {
         </div>
         <aside className="side" aria-label="Inspector">
           <div className="tabs" role="tablist">
-            <button role="tab" aria-selected={tab === 'block'} onClick={() => setTab('block')} data-testid="tab-block">
+            <button
+              role="tab"
+              aria-selected={tab === 'block'}
+              onClick={() => setTab('block')}
+              data-testid="tab-block"
+            >
               Block
             </button>
-            <button role="tab" aria-selected={tab === 'flow'} onClick={() => setTab('flow')} data-testid="tab-flow">
+            <button
+              role="tab"
+              aria-selected={tab === 'flow'}
+              onClick={() => setTab('flow')}
+              data-testid="tab-flow"
+            >
               Flow
             </button>
-            <button role="tab" aria-selected={tab === 'runs'} onClick={() => setTab('runs')} data-testid="tab-runs">
+            <button
+              role="tab"
+              aria-selected={tab === 'runs'}
+              onClick={() => setTab('runs')}
+              data-testid="tab-runs"
+            >
               Runs
             </button>
           </div>
@@ -284,7 +345,9 @@ function Editor(props: { flowId: string; onBack: () => void }) {
                 issues={issues.byBlock.get(block.id)}
                 variables={variables}
                 readOnly={ro}
-                onChange={(nb: BlockDef) => update((d) => ({ ...d, blocks: d.blocks.map((b) => (b.id === nb.id ? nb : b)) }))}
+                onChange={(nb: BlockDef) =>
+                  update((d) => ({ ...d, blocks: d.blocks.map((b) => (b.id === nb.id ? nb : b)) }))
+                }
                 onDelete={() => {
                   update((d) => removeBlock(d, block.id));
                   setSelected(null);
@@ -306,7 +369,11 @@ function roundPos(p: { x: number; y: number } | undefined): { x: number; y: numb
   return { x: Math.round(p?.x ?? 0), y: Math.round(p?.y ?? 0) };
 }
 
-function FlowSettings(props: { def: FlowDefinition; readOnly: boolean; onChange: (d: FlowDefinition) => void }) {
+function FlowSettings(props: {
+  def: FlowDefinition;
+  readOnly: boolean;
+  onChange: (d: FlowDefinition) => void;
+}) {
   const [text, setText] = useState(() => JSON.stringify(props.def.variables ?? {}, null, 2));
   const [error, setError] = useState<string | null>(null);
   return (
@@ -314,7 +381,11 @@ function FlowSettings(props: { def: FlowDefinition; readOnly: boolean; onChange:
       <h2>Flow</h2>
       <label className="field">
         <span>Start block</span>
-        <select disabled={props.readOnly} value={props.def.start} onChange={(e) => props.onChange({ ...props.def, start: e.target.value })}>
+        <select
+          disabled={props.readOnly}
+          value={props.def.start}
+          onChange={(e) => props.onChange({ ...props.def, start: e.target.value })}
+        >
           {props.def.blocks.map((b) => (
             <option key={b.id} value={b.id}>
               {b.label || b.id}

@@ -11,7 +11,9 @@ export function FlowList(props: { onOpen: (id: string) => void }) {
   const { project, perms } = useProject();
   const toast = useToast();
   const [flows, setFlows] = useState<Flow[] | null>(null);
-  const [dialog, setDialog] = useState<{ kind: 'create' } | { kind: 'rename'; flow: Flow } | { kind: 'delete'; flow: Flow } | null>(null);
+  const [dialog, setDialog] = useState<
+    { kind: 'create' } | { kind: 'rename'; flow: Flow } | { kind: 'delete'; flow: Flow } | null
+  >(null);
 
   const load = useCallback(async () => {
     try {
@@ -47,26 +49,43 @@ export function FlowList(props: { onOpen: (id: string) => void }) {
       ) : flows.length === 0 ? (
         <div className="empty" data-testid="flows-empty">
           <h2>No flows yet</h2>
-          <p className="muted">Create a flow, add an API block and type &lt; in any field to pick a secret.</p>
+          <p className="muted">
+            Create a flow, add an API block and type &lt; in any field to pick a secret.
+          </p>
         </div>
       ) : (
         <ul className="rows" data-testid="flows">
           {flows.map((f) => (
             <li key={f.id} className="row" data-testid="flow-row">
-              <button className="row-main linklike" onClick={() => props.onOpen(f.id)} data-testid="open-flow">
+              <button
+                className="row-main linklike"
+                onClick={() => props.onOpen(f.id)}
+                data-testid="open-flow"
+              >
                 <span className="row-title">{f.name}</span>
                 <span className="muted small">
-                  {[f.definition?.blocks ? `${f.definition.blocks.length} blocks` : '', f.updatedAt ? `updated ${new Date(f.updatedAt).toLocaleString()}` : '']
+                  {[
+                    f.definition?.blocks ? `${f.definition.blocks.length} blocks` : '',
+                    f.updatedAt ? `updated ${new Date(f.updatedAt).toLocaleString()}` : '',
+                  ]
                     .filter(Boolean)
                     .join(' · ')}
                 </span>
               </button>
               {perms.edit && (
                 <div className="row-actions">
-                  <button className="ghost" onClick={() => setDialog({ kind: 'rename', flow: f })} data-testid="rename-flow">
+                  <button
+                    className="ghost"
+                    onClick={() => setDialog({ kind: 'rename', flow: f })}
+                    data-testid="rename-flow"
+                  >
                     Rename
                   </button>
-                  <button className="ghost danger" onClick={() => setDialog({ kind: 'delete', flow: f })} data-testid="delete-flow">
+                  <button
+                    className="ghost danger"
+                    onClick={() => setDialog({ kind: 'delete', flow: f })}
+                    data-testid="delete-flow"
+                  >
                     Delete
                   </button>
                 </div>
@@ -87,7 +106,12 @@ export function FlowList(props: { onOpen: (id: string) => void }) {
                 name,
                 start: 'api1',
                 blocks: [
-                  { id: 'api1', type: 'api', config: { method: 'GET', url: 'https://api.example.com/', timeoutMs: 10000 }, position: { x: 80, y: 120 } },
+                  {
+                    id: 'api1',
+                    type: 'api',
+                    config: { method: 'GET', url: 'https://api.example.com/', timeoutMs: 10000 },
+                    position: { x: 80, y: 120 },
+                  },
                 ],
               });
               setDialog(null);
@@ -106,7 +130,10 @@ export function FlowList(props: { onOpen: (id: string) => void }) {
           onClose={() => setDialog(null)}
           onSubmit={async (name) => {
             try {
-              await api.updateFlow(project.id, dialog.flow.id, { name, definition: { ...dialog.flow.definition, name } });
+              await api.updateFlow(project.id, dialog.flow.id, {
+                name,
+                definition: { ...dialog.flow.definition, name },
+              });
               setDialog(null);
               await load();
             } catch (err) {
@@ -142,7 +169,13 @@ export function FlowList(props: { onOpen: (id: string) => void }) {
   );
 }
 
-export function NameDialog(props: { title: string; submit: string; initial: string; onClose: () => void; onSubmit: (name: string) => Promise<void> }) {
+export function NameDialog(props: {
+  title: string;
+  submit: string;
+  initial: string;
+  onClose: () => void;
+  onSubmit: (name: string) => Promise<void>;
+}) {
   const [name, setName] = useState(props.initial);
   const [busy, setBusy] = useState(false);
   return (

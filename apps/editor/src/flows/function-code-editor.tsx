@@ -5,7 +5,11 @@ import CodeMirror from '@uiw/react-codemirror';
 
 const extensions = [javascript()];
 
-export default function FunctionCodeEditor(props: { value: string; onChange: (v: string) => void; readOnly: boolean }) {
+export default function FunctionCodeEditor(props: {
+  value: string;
+  onChange: (v: string) => void;
+  readOnly: boolean;
+}) {
   return (
     <CodeMirror
       value={props.value}

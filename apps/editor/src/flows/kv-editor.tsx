@@ -11,7 +11,9 @@ export function KvEditor(props: {
   secrets?: boolean;
   readOnly?: boolean;
 }) {
-  const [rows, setRows] = useState<[string, string][]>(() => Object.entries(props.value ?? {}).map(([k, v]) => [k, String(v)]));
+  const [rows, setRows] = useState<[string, string][]>(() =>
+    Object.entries(props.value ?? {}).map(([k, v]) => [k, String(v)]),
+  );
   const commit = (next: [string, string][]) => {
     setRows(next);
     const out: Record<string, string> = {};
@@ -41,7 +43,12 @@ export function KvEditor(props: {
             onChange={(val) => commit(rows.map((r, j) => (j === i ? [r[0], val] : r)))}
           />
           {!props.readOnly && (
-            <button type="button" className="icon-btn" aria-label={`Remove ${k || 'row'}`} onClick={() => commit(rows.filter((_, j) => j !== i))}>
+            <button
+              type="button"
+              className="icon-btn"
+              aria-label={`Remove ${k || 'row'}`}
+              onClick={() => commit(rows.filter((_, j) => j !== i))}
+            >
               ×
             </button>
           )}
@@ -49,7 +56,12 @@ export function KvEditor(props: {
       ))}
       {!props.readOnly && (
         <div>
-          <button type="button" className="ghost small" data-testid={`${props.testId}-add`} onClick={() => setRows([...rows, ['', '']])}>
+          <button
+            type="button"
+            className="ghost small"
+            data-testid={`${props.testId}-add`}
+            onClick={() => setRows([...rows, ['', '']])}
+          >
             + Add
           </button>
         </div>

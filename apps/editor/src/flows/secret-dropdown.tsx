@@ -27,8 +27,20 @@ export function EnvBadges(props: { secret: SecretMeta; environments: string[] })
       {['default', ...props.environments].map((env) => {
         const has = v[env] === true;
         const inherits = !has && env !== 'default' && v.default === true;
-        const cls = missing.has(env) ? 'badge missing' : has ? 'badge ok' : inherits ? 'badge' : 'badge env-off';
-        const title = missing.has(env) ? 'missing after import' : has ? 'has a value' : inherits ? 'uses the default' : 'no value';
+        const cls = missing.has(env)
+          ? 'badge missing'
+          : has
+            ? 'badge ok'
+            : inherits
+              ? 'badge'
+              : 'badge env-off';
+        const title = missing.has(env)
+          ? 'missing after import'
+          : has
+            ? 'has a value'
+            : inherits
+              ? 'uses the default'
+              : 'no value';
         return (
           <span key={env} className={cls} title={`${env}: ${title}`}>
             {has ? '●' : inherits ? '↳' : missing.has(env) ? '!' : '○'} {env}
@@ -57,7 +69,8 @@ export function SecretDropdown(props: {
     const out: Option[] = [];
     for (const s of secrets) {
       if (props.types && !props.types.includes(s.type)) continue;
-      if (q && !s.name.toLowerCase().includes(q) && !(s.description ?? '').toLowerCase().includes(q)) continue;
+      if (q && !s.name.toLowerCase().includes(q) && !(s.description ?? '').toLowerCase().includes(q))
+        continue;
       if (props.mode === 'name') out.push({ secret: s, label: s.name });
       else for (const f of refFields(s.type)) out.push({ secret: s, field: f.field, label: f.label });
     }
@@ -73,7 +86,10 @@ export function SecretDropdown(props: {
   }, [active]);
 
   const pick = (o: Option) => {
-    props.onPick({ name: o.secret.name, field: o.field }, props.mode === 'name' ? o.secret.name : secretRef(o.secret.name, o.field));
+    props.onPick(
+      { name: o.secret.name, field: o.field },
+      props.mode === 'name' ? o.secret.name : secretRef(o.secret.name, o.field),
+    );
   };
 
   if (form) {
@@ -145,11 +161,16 @@ export function SecretDropdown(props: {
       />
       <div ref={listRef} id="secret-options" role="listbox">
         {groups.length === 0 && (
-          <div className="dd-empty">{secrets.length === 0 ? 'This project has no secrets yet.' : `No secret matches “${query}”.`}</div>
+          <div className="dd-empty">
+            {secrets.length === 0 ? 'This project has no secrets yet.' : `No secret matches “${query}”.`}
+          </div>
         )}
         {groups.map((g) => (
           <div key={g.secret.name} className="dd-group" data-testid="secret-option-group">
-            <div className={`dd-item${g.items.some((i) => i.index === active) ? ' active' : ''}`} onMouseEnter={() => setActive(g.items[0]?.index ?? 0)}>
+            <div
+              className={`dd-item${g.items.some((i) => i.index === active) ? ' active' : ''}`}
+              onMouseEnter={() => setActive(g.items[0]?.index ?? 0)}
+            >
               <button
                 type="button"
                 className="linklike dd-name"
@@ -164,7 +185,13 @@ export function SecretDropdown(props: {
               <span className="badge type">{g.secret.type}</span>
               <span className={`badge vis-${g.secret.visibility}`}>{g.secret.visibility}</span>
               {perms.manageSecrets && (
-                <button type="button" className="ghost small" style={{ marginLeft: 'auto' }} data-testid={`secret-edit-${g.secret.name}`} onClick={() => setForm({ edit: g.secret })}>
+                <button
+                  type="button"
+                  className="ghost small"
+                  style={{ marginLeft: 'auto' }}
+                  data-testid={`secret-edit-${g.secret.name}`}
+                  onClick={() => setForm({ edit: g.secret })}
+                >
                   Edit…
                 </button>
               )}
@@ -193,7 +220,12 @@ export function SecretDropdown(props: {
       </div>
       {perms.manageSecrets ? (
         <div className="dd-foot">
-          <button type="button" className="ghost" data-testid="secret-create-inline" onClick={() => setForm({})}>
+          <button
+            type="button"
+            className="ghost"
+            data-testid="secret-create-inline"
+            onClick={() => setForm({})}
+          >
             + Create secret…
           </button>
         </div>

@@ -21,7 +21,8 @@ interface Props {
   secretTypes?: SecretType[];
 }
 
-type Popup = { kind: 'secret'; at: number; literal: boolean } | { kind: 'var'; at: number; prefix: string } | null;
+type Popup =
+  { kind: 'secret'; at: number; literal: boolean } | { kind: 'var'; at: number; prefix: string } | null;
 
 export function TemplateField(props: Props) {
   const [editing, setEditing] = useState(false);
@@ -57,7 +58,10 @@ export function TemplateField(props: Props) {
     focusAt(at - replace + text.length);
   };
 
-  const varMatches = popup?.kind === 'var' ? props.variables.filter((n) => n.toLowerCase().startsWith(popup.prefix.toLowerCase())).slice(0, 8) : [];
+  const varMatches =
+    popup?.kind === 'var'
+      ? props.variables.filter((n) => n.toLowerCase().startsWith(popup.prefix.toLowerCase())).slice(0, 8)
+      : [];
 
   const onInput = (next: string, caret: number) => {
     props.onChange(next);
@@ -83,7 +87,8 @@ export function TemplateField(props: Props) {
       setEditing(false);
       if (popup?.kind === 'var') setPopup(null);
     },
-    onChange: (e: ChangeEvent<HTMLInputElement & HTMLTextAreaElement>) => onInput(e.target.value, e.target.selectionStart ?? e.target.value.length),
+    onChange: (e: ChangeEvent<HTMLInputElement & HTMLTextAreaElement>) =>
+      onInput(e.target.value, e.target.selectionStart ?? e.target.value.length),
     onKeyDown: (e: KeyboardEvent<HTMLInputElement & HTMLTextAreaElement>) => {
       if (popup?.kind === 'var' && varMatches.length) {
         if (e.key === 'ArrowDown') {

@@ -10,7 +10,12 @@ export function TemplateText(props: { text: string }) {
         t.kind === 'text' ? (
           <span key={i}>{t.text}</span>
         ) : t.kind === 'secret' ? (
-          <span key={i} className="chip chip-secret" data-testid="secret-chip" title={`secret ${t.name}${t.field ? `.${t.field}` : ''}`}>
+          <span
+            key={i}
+            className="chip chip-secret"
+            data-testid="secret-chip"
+            title={`secret ${t.name}${t.field ? `.${t.field}` : ''}`}
+          >
             <KeyIcon /> {t.name}
             {t.field ? `.${t.field}` : ''}
           </span>

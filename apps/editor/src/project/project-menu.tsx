@@ -7,9 +7,16 @@ import { Modal } from '../modal';
 import { permissionsFor } from '../roles';
 import { useToast } from '../toast';
 
-const NOTE = 'Secret values are not included: secrets keep their names, types, visibility and allowed hosts, and show "missing" until a value is entered.';
+const NOTE =
+  'Secret values are not included: secrets keep their names, types, visibility and allowed hosts, and show "missing" until a value is entered.';
 
-export function ProjectMenu(props: { project: Project; workspaceId: string; role: Role; onProjectCreated: (id: string) => void; onProjectDeleted: () => void }) {
+export function ProjectMenu(props: {
+  project: Project;
+  workspaceId: string;
+  role: Role;
+  onProjectCreated: (id: string) => void;
+  onProjectDeleted: () => void;
+}) {
   const toast = useToast();
   const perms = permissionsFor(props.role);
   const [open, setOpen] = useState(false);
@@ -58,7 +65,12 @@ export function ProjectMenu(props: { project: Project; workspaceId: string; role
             </>
           )}
           {perms.deleteProject && (
-            <button role="menuitem" className="danger" data-testid="menu-delete-project" onClick={() => pick('delete')}>
+            <button
+              role="menuitem"
+              className="danger"
+              data-testid="menu-delete-project"
+              onClick={() => pick('delete')}
+            >
               Delete project…
             </button>
           )}

@@ -18,7 +18,9 @@ function fmtMs(ms: number | undefined): string {
 export function RunPanel(props: { flowId: string; dirty: boolean; onSaveFirst: () => Promise<boolean> }) {
   const { project, perms, environments } = useProject();
   const toast = useToast();
-  const [env, setEnv] = useState(() => sessionStorage.getItem('flowsafe.env') ?? environments[0] ?? 'development');
+  const [env, setEnv] = useState(
+    () => sessionStorage.getItem('flowsafe.env') ?? environments[0] ?? 'development',
+  );
   const [input, setInput] = useState('{\n  \n}');
   const [inputError, setInputError] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
@@ -91,7 +93,13 @@ export function RunPanel(props: { flowId: string; dirty: boolean; onSaveFirst: (
           </label>
           <label className={`field${inputError ? ' has-error' : ''}`}>
             <span>Input (JSON, merged into the flow variables)</span>
-            <textarea data-testid="run-input" value={input} onChange={(e) => setInput(e.target.value)} rows={4} spellCheck={false} />
+            <textarea
+              data-testid="run-input"
+              value={input}
+              onChange={(e) => setInput(e.target.value)}
+              rows={4}
+              spellCheck={false}
+            />
             {inputError && <span className="field-error">{inputError}</span>}
           </label>
           <button className="primary" data-testid="run-start" disabled={running} onClick={() => void start()}>
@@ -121,7 +129,11 @@ export function RunPanel(props: { flowId: string; dirty: boolean; onSaveFirst: (
               >
                 <span className={`badge status-${r.status}`}>{r.status}</span>
                 <span>{r.environment}</span>
-                <span className="muted small">{r.startedAt || r.queuedAt ? new Date(r.startedAt ?? r.queuedAt ?? '').toLocaleString() : ''}</span>
+                <span className="muted small">
+                  {r.startedAt || r.queuedAt
+                    ? new Date(r.startedAt ?? r.queuedAt ?? '').toLocaleString()
+                    : ''}
+                </span>
                 <span className="muted small" style={{ marginLeft: 'auto' }}>
                   {fmtMs(r.durationMs)}
                 </span>
@@ -194,7 +206,12 @@ export function RunView(props: { run: RunRecord }) {
             {s.request && (
               <div className="step-url" data-testid="step-request">
                 <strong>{s.request.method}</strong> <TemplateText text={s.request.url} />
-                {s.request.status !== undefined && <span className={`badge ${s.request.status < 400 ? 'ok' : 'missing'}`}> {s.request.status}</span>}
+                {s.request.status !== undefined && (
+                  <span className={`badge ${s.request.status < 400 ? 'ok' : 'missing'}`}>
+                    {' '}
+                    {s.request.status}
+                  </span>
+                )}
               </div>
             )}
             {s.response !== undefined && (

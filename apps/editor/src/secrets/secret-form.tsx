@@ -17,7 +17,13 @@ const TYPES: { value: SecretType; label: string }[] = [
   { value: 'binary', label: 'Binary file (certificate, key)' },
 ];
 
-export function SecretForm(props: { existing?: SecretMeta; initialType?: SecretType; compact?: boolean; onDone: (name: string, type: SecretType) => void; onCancel: () => void }) {
+export function SecretForm(props: {
+  existing?: SecretMeta;
+  initialType?: SecretType;
+  compact?: boolean;
+  onDone: (name: string, type: SecretType) => void;
+  onCancel: () => void;
+}) {
   const { project, environments, reloadSecrets } = useProject();
   const toast = useToast();
   const ex = props.existing;
@@ -47,13 +53,24 @@ export function SecretForm(props: { existing?: SecretMeta; initialType?: SecretT
     }
     try {
       if (!ex) {
-        const body: SecretCreate = { name, type, visibility, allowedHosts, description: description || undefined };
+        const body: SecretCreate = {
+          name,
+          type,
+          visibility,
+          allowedHosts,
+          description: description || undefined,
+        };
         if (value !== undefined) body.value = value;
         if (Object.keys(envValues).length) body.environments = envValues;
         await api.createSecret(project.id, body);
         toast.ok(`Secret ${name} created`);
       } else {
-        const patch: { value?: SecretValue; visibility?: Visibility; allowedHosts?: string[]; description?: string } = { allowedHosts, description };
+        const patch: {
+          value?: SecretValue;
+          visibility?: Visibility;
+          allowedHosts?: string[];
+          description?: string;
+        } = { allowedHosts, description };
         if (visibility !== ex.visibility) patch.visibility = visibility;
         if (value !== undefined) patch.value = value;
         await api.updateSecret(project.id, ex.name, patch);
@@ -64,7 +81,8 @@ export function SecretForm(props: { existing?: SecretMeta; initialType?: SecretT
       await reloadSecrets();
       props.onDone(name, type);
     } catch (err) {
-      const issues = (err as { issues?: () => { path: (string | number)[]; message: string }[] }).issues?.() ?? [];
+      const issues =
+        (err as { issues?: () => { path: (string | number)[]; message: string }[] }).issues?.() ?? [];
       const map: Record<string, string> = {};
       for (const i of issues) map[String(i.path[0] ?? '')] = i.message;
       setErrors(map);
@@ -104,12 +122,19 @@ export function SecretForm(props: { existing?: SecretMeta; initialType?: SecretT
             placeholder="ZENDESK_TOKEN"
             onChange={(e) => setName(e.target.value)}
           />
-          {name && !nameOk && <span className="field-error">Letters, digits and _; not starting with a digit; ≤ 64.</span>}
+          {name && !nameOk && (
+            <span className="field-error">Letters, digits and _; not starting with a digit; ≤ 64.</span>
+          )}
           {err('name')}
         </label>
         <label className="field">
           <span>Type</span>
-          <select data-testid="secret-type" value={type} disabled={!!ex} onChange={(e) => setType(e.target.value as SecretType)}>
+          <select
+            data-testid="secret-type"
+            value={type}
+            disabled={!!ex}
+            onChange={(e) => setType(e.target.value as SecretType)}
+          >
             {TYPES.map((t) => (
               <option key={t.value} value={t.value}>
                 {t.label}
@@ -120,16 +145,39 @@ export function SecretForm(props: { existing?: SecretMeta; initialType?: SecretT
       </div>
       <label className="field">
         <span>Visibility</span>
-        <select data-testid="secret-visibility" value={visibility} disabled={ex?.visibility === 'restricted'} onChange={(e) => setVisibility(e.target.value as Visibility)}>
-          {(!ex || ex.visibility === 'masked') && <option value="masked">Masked — owners and admins can reveal</option>}
+        <select
+          data-testid="secret-visibility"
+          value={visibility}
+          disabled={ex?.visibility === 'restricted'}
+          onChange={(e) => setVisibility(e.target.value as Visibility)}
+        >
+          {(!ex || ex.visibility === 'masked') && (
+            <option value="masked">Masked — owners and admins can reveal</option>
+          )}
           <option value="restricted">Restricted — never revealed to anyone</option>
         </select>
-        {ex?.visibility === 'masked' && visibility === 'restricted' && <span className="hint">Visibility only tightens: this cannot be undone.</span>}
-        {ex?.visibility === 'restricted' && <span className="hint">Restricted secrets cannot be loosened.</span>}
+        {ex?.visibility === 'masked' && visibility === 'restricted' && (
+          <span className="hint">Visibility only tightens: this cannot be undone.</span>
+        )}
+        {ex?.visibility === 'restricted' && (
+          <span className="hint">Restricted secrets cannot be loosened.</span>
+        )}
       </label>
-      <SecretValueInput type={type} draft={drafts.default ?? {}} onChange={(d) => setDrafts({ ...drafts, default: d })} idPrefix="secret-default" label={ex ? 'New default value (leave empty to keep)' : 'Default value'} />
+      <SecretValueInput
+        type={type}
+        draft={drafts.default ?? {}}
+        onChange={(d) => setDrafts({ ...drafts, default: d })}
+        idPrefix="secret-default"
+        label={ex ? 'New default value (leave empty to keep)' : 'Default value'}
+      />
       {err('value')}
-      <button type="button" className="ghost small" onClick={() => setShowEnvs((s) => !s)} aria-expanded={showEnvs} data-testid="toggle-env-values">
+      <button
+        type="button"
+        className="ghost small"
+        onClick={() => setShowEnvs((s) => !s)}
+        aria-expanded={showEnvs}
+        data-testid="toggle-env-values"
+      >
         {showEnvs ? '▾' : '▸'} Per-environment values
       </button>
       {showEnvs &&
@@ -147,13 +195,25 @@ export function SecretForm(props: { existing?: SecretMeta; initialType?: SecretT
       {err('environments')}
       <label className="field">
         <span>Allowed hosts</span>
-        <input data-testid="secret-hosts" value={hosts} spellCheck={false} placeholder="api.example.com, *.zendesk.com" onChange={(e) => setHosts(e.target.value)} />
-        <span className="hint">Requests carrying this secret to any other host are refused before sending.</span>
+        <input
+          data-testid="secret-hosts"
+          value={hosts}
+          spellCheck={false}
+          placeholder="api.example.com, *.zendesk.com"
+          onChange={(e) => setHosts(e.target.value)}
+        />
+        <span className="hint">
+          Requests carrying this secret to any other host are refused before sending.
+        </span>
         {err('allowedHosts')}
       </label>
       <label className="field">
         <span>Description</span>
-        <input data-testid="secret-description" value={description} onChange={(e) => setDescription(e.target.value)} />
+        <input
+          data-testid="secret-description"
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+        />
       </label>
       <div className="actions">
         <button type="button" onClick={props.onCancel}>

@@ -15,12 +15,24 @@ export function draftValue(type: SecretType, d: Draft): SecretValue | undefined 
     case 'text':
       return d.value ? d.value : undefined;
     case 'binary':
-      return d.base64 ? (d.filename ? { base64: d.base64, filename: d.filename } : { base64: d.base64 }) : undefined;
+      return d.base64
+        ? d.filename
+          ? { base64: d.base64, filename: d.filename }
+          : { base64: d.base64 }
+        : undefined;
     case 'basic':
-      return d.username || d.password ? { username: d.username ?? '', password: d.password ?? '' } : undefined;
+      return d.username || d.password
+        ? { username: d.username ?? '', password: d.password ?? '' }
+        : undefined;
     case 'oauth2': {
       if (!d.clientId && !d.clientSecret && !d.tokenUrl) return undefined;
-      const v: { clientId: string; clientSecret: string; tokenUrl: string; scope?: string; audience?: string } = {
+      const v: {
+        clientId: string;
+        clientSecret: string;
+        tokenUrl: string;
+        scope?: string;
+        audience?: string;
+      } = {
         clientId: d.clientId ?? '',
         clientSecret: d.clientSecret ?? '',
         tokenUrl: d.tokenUrl ?? '',
@@ -44,19 +56,39 @@ function readBase64(file: File): Promise<string> {
   });
 }
 
-export function SecretValueInput(props: { type: SecretType; draft: Draft; onChange: (d: Draft) => void; idPrefix: string; label?: string }) {
+export function SecretValueInput(props: {
+  type: SecretType;
+  draft: Draft;
+  onChange: (d: Draft) => void;
+  idPrefix: string;
+  label?: string;
+}) {
   const { type, draft, onChange, idPrefix } = props;
   const set = (k: string, v: string) => onChange({ ...draft, [k]: v });
   const pw = (k: string, label: string, testId: string) => (
     <label className="field">
       <span>{label}</span>
-      <input type="password" autoComplete="new-password" spellCheck={false} data-testid={testId} value={draft[k] ?? ''} onChange={(e) => set(k, e.target.value)} />
+      <input
+        type="password"
+        autoComplete="new-password"
+        spellCheck={false}
+        data-testid={testId}
+        value={draft[k] ?? ''}
+        onChange={(e) => set(k, e.target.value)}
+      />
     </label>
   );
   const plain = (k: string, label: string, testId: string, placeholder?: string) => (
     <label className="field">
       <span>{label}</span>
-      <input autoComplete="off" spellCheck={false} data-testid={testId} value={draft[k] ?? ''} placeholder={placeholder} onChange={(e) => set(k, e.target.value)} />
+      <input
+        autoComplete="off"
+        spellCheck={false}
+        data-testid={testId}
+        value={draft[k] ?? ''}
+        placeholder={placeholder}
+        onChange={(e) => set(k, e.target.value)}
+      />
     </label>
   );
   switch (type) {

@@ -21,7 +21,9 @@ export default function SecretsPage() {
   const [search, setSearch] = useState('');
   const [type, setType] = useState('');
   const [loaded, setLoaded] = useState(false);
-  const [dialog, setDialog] = useState<{ kind: 'create' } | { kind: 'open' | 'edit' | 'delete' | 'convert'; name: string } | null>(null);
+  const [dialog, setDialog] = useState<
+    { kind: 'create' } | { kind: 'open' | 'edit' | 'delete' | 'convert'; name: string } | null
+  >(null);
 
   useEffect(() => {
     void reloadSecrets().then(() => setLoaded(true));
@@ -29,16 +31,24 @@ export default function SecretsPage() {
 
   const list = useMemo(() => {
     const q = search.toLowerCase();
-    return secrets.filter((s) => (!type || s.type === type) && (!q || s.name.toLowerCase().includes(q) || (s.description ?? '').toLowerCase().includes(q)));
+    return secrets.filter(
+      (s) =>
+        (!type || s.type === type) &&
+        (!q || s.name.toLowerCase().includes(q) || (s.description ?? '').toLowerCase().includes(q)),
+    );
   }, [secrets, search, type]);
-  const current = dialog && dialog.kind !== 'create' ? secrets.find((s) => s.name === dialog.name) : undefined;
+  const current =
+    dialog && dialog.kind !== 'create' ? secrets.find((s) => s.name === dialog.name) : undefined;
 
   return (
     <section className="page" data-testid="secrets-page">
       <header className="page-head">
         <div>
           <h1>Secrets</h1>
-          <p className="muted">Encrypted values, resolved only when an API block sends its request. Flows reference them as <code>&lt;secret:NAME&gt;</code>.</p>
+          <p className="muted">
+            Encrypted values, resolved only when an API block sends its request. Flows reference them as{' '}
+            <code>&lt;secret:NAME&gt;</code>.
+          </p>
         </div>
         {perms.manageSecrets && (
           <button className="primary" data-testid="new-secret" onClick={() => setDialog({ kind: 'create' })}>
@@ -47,15 +57,31 @@ export default function SecretsPage() {
         )}
       </header>
       <div className="toolbar">
-        <input type="search" placeholder="Search by name or description" aria-label="Search secrets" data-testid="secrets-search" value={search} onChange={(e) => setSearch(e.target.value)} />
-        <select aria-label="Filter by type" data-testid="secrets-type-filter" value={type} onChange={(e) => setType(e.target.value)}>
+        <input
+          type="search"
+          placeholder="Search by name or description"
+          aria-label="Search secrets"
+          data-testid="secrets-search"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+        <select
+          aria-label="Filter by type"
+          data-testid="secrets-type-filter"
+          value={type}
+          onChange={(e) => setType(e.target.value)}
+        >
           <option value="">All types</option>
           <option value="text">text</option>
           <option value="basic">basic</option>
           <option value="oauth2">oauth2</option>
           <option value="binary">binary</option>
         </select>
-        {!perms.manageSecrets && <span className="muted small">Your role can use secrets in flows but not create, change or reveal them.</span>}
+        {!perms.manageSecrets && (
+          <span className="muted small">
+            Your role can use secrets in flows but not create, change or reveal them.
+          </span>
+        )}
       </div>
       {!loaded && secrets.length === 0 ? (
         <div className="skeleton-list">
@@ -83,11 +109,17 @@ export default function SecretsPage() {
             {list.map((s) => (
               <tr key={s.name} data-testid={`secret-row-${s.name}`}>
                 <td>
-                  <button className="linklike dd-name" onClick={() => setDialog({ kind: 'open', name: s.name })} data-testid="open-secret">
+                  <button
+                    className="linklike dd-name"
+                    onClick={() => setDialog({ kind: 'open', name: s.name })}
+                    data-testid="open-secret"
+                  >
                     {s.name}
                   </button>
                   {s.description && <div className="muted small">{s.description}</div>}
-                  {s.allowedHosts?.length ? <div className="muted small">hosts: {s.allowedHosts.join(', ')}</div> : null}
+                  {s.allowedHosts?.length ? (
+                    <div className="muted small">hosts: {s.allowedHosts.join(', ')}</div>
+                  ) : null}
                 </td>
                 <td>
                   <span className="badge type">{s.type}</span>
@@ -107,10 +139,18 @@ export default function SecretsPage() {
                 <td style={{ whiteSpace: 'nowrap' }}>
                   {perms.manageSecrets && (
                     <>
-                      <button className="ghost small" onClick={() => setDialog({ kind: 'edit', name: s.name })} data-testid="edit-secret">
+                      <button
+                        className="ghost small"
+                        onClick={() => setDialog({ kind: 'edit', name: s.name })}
+                        data-testid="edit-secret"
+                      >
                         Edit
                       </button>
-                      <button className="ghost small danger" onClick={() => setDialog({ kind: 'delete', name: s.name })} data-testid="delete-secret">
+                      <button
+                        className="ghost small danger"
+                        onClick={() => setDialog({ kind: 'delete', name: s.name })}
+                        data-testid="delete-secret"
+                      >
                         Delete
                       </button>
                     </>
@@ -147,8 +187,12 @@ export default function SecretsPage() {
           onAction={(kind) => setDialog({ kind, name: current.name })}
         />
       )}
-      {dialog?.kind === 'delete' && current && <DeleteSecret secret={current} onClose={() => setDialog(null)} />}
-      {dialog?.kind === 'convert' && current && <ConvertToSetting secret={current} onClose={() => setDialog(null)} />}
+      {dialog?.kind === 'delete' && current && (
+        <DeleteSecret secret={current} onClose={() => setDialog(null)} />
+      )}
+      {dialog?.kind === 'convert' && current && (
+        <ConvertToSetting secret={current} onClose={() => setDialog(null)} />
+      )}
     </section>
   );
 }
@@ -164,7 +208,12 @@ function show(v: SecretValue): string {
   return typeof v === 'string' ? v : JSON.stringify(v, null, 1);
 }
 
-function SecretDetail(props: { secret: SecretMeta; projectId: string; onClose: () => void; onAction: (k: 'edit' | 'delete' | 'convert') => void }) {
+function SecretDetail(props: {
+  secret: SecretMeta;
+  projectId: string;
+  onClose: () => void;
+  onAction: (k: 'edit' | 'delete' | 'convert') => void;
+}) {
   const { perms, environments, reloadSecrets } = useProject();
   const toast = useToast();
   const s = props.secret;
@@ -202,13 +251,19 @@ function SecretDetail(props: { secret: SecretMeta; projectId: string; onClose: (
   return (
     <Modal title={s.name} onClose={props.onClose} wide testId="secret-detail">
       <p>
-        <span className="badge type">{s.type}</span> <span className={`badge vis-${s.visibility}`}>{s.visibility}</span>{' '}
-        {s.allowedHosts?.length ? <span className="muted small">allowed hosts: {s.allowedHosts.join(', ')}</span> : <span className="muted small">any host</span>}
+        <span className="badge type">{s.type}</span>{' '}
+        <span className={`badge vis-${s.visibility}`}>{s.visibility}</span>{' '}
+        {s.allowedHosts?.length ? (
+          <span className="muted small">allowed hosts: {s.allowedHosts.join(', ')}</span>
+        ) : (
+          <span className="muted small">any host</span>
+        )}
       </p>
       {s.description && <p className="muted">{s.description}</p>}
       {s.source && (
         <p className="note">
-          Value kept in external store <strong>{s.source.store}</strong> (ref <code>{s.source.ref}</code>); never revealed.
+          Value kept in external store <strong>{s.source.store}</strong> (ref <code>{s.source.ref}</code>);
+          never revealed.
         </p>
       )}
       <h3>Values</h3>
@@ -304,7 +359,13 @@ function SecretDetail(props: { secret: SecretMeta; projectId: string; onClose: (
                     void saveValue(env);
                   }}
                 >
-                  <SecretValueInput type={s.type} draft={draft} onChange={setDraft} idPrefix={`value-${env}`} label={`New value for ${env}`} />
+                  <SecretValueInput
+                    type={s.type}
+                    draft={draft}
+                    onChange={setDraft}
+                    idPrefix={`value-${env}`}
+                    label={`New value for ${env}`}
+                  />
                   <div className="actions">
                     <button type="button" onClick={() => setEditing(null)}>
                       Cancel
@@ -319,10 +380,16 @@ function SecretDetail(props: { secret: SecretMeta; projectId: string; onClose: (
           );
         })}
       </div>
-      {canReveal && <p className="hint">Each reveal is audited. Only one environment is revealed at a time.</p>}
+      {canReveal && (
+        <p className="hint">Each reveal is audited. Only one environment is revealed at a time.</p>
+      )}
       {perms.manageSecrets && (
         <div className="actions" style={{ justifyContent: 'space-between' }}>
-          <button className="ghost" onClick={() => props.onAction('convert')} data-testid="convert-to-setting">
+          <button
+            className="ghost"
+            onClick={() => props.onAction('convert')}
+            data-testid="convert-to-setting"
+          >
             Convert to setting…
           </button>
           <span style={{ display: 'flex', gap: 8 }}>
@@ -365,7 +432,9 @@ function DeleteSecret(props: { secret: SecretMeta; onClose: () => void }) {
 
   return (
     <Modal title={`Delete ${props.secret.name}?`} onClose={props.onClose} testId="delete-secret-dialog">
-      <p>The secret and all its values are deleted. Flows that reference it will fail validation until changed.</p>
+      <p>
+        The secret and all its values are deleted. Flows that reference it will fail validation until changed.
+      </p>
       {usages === null ? (
         <p className="muted">Looking for flows that use it…</p>
       ) : usages.length ? (
@@ -387,11 +456,22 @@ function DeleteSecret(props: { secret: SecretMeta; onClose: () => void }) {
         <span>
           Type <code>{props.secret.name}</code> to confirm
         </span>
-        <input data-testid="delete-confirm-name" value={typed} onChange={(e) => setTyped(e.target.value)} spellCheck={false} autoComplete="off" />
+        <input
+          data-testid="delete-confirm-name"
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+          spellCheck={false}
+          autoComplete="off"
+        />
       </label>
       <div className="actions">
         <button onClick={props.onClose}>Cancel</button>
-        <button className="danger-solid" data-testid="delete-secret-confirm" disabled={typed !== props.secret.name} onClick={() => void del(conflict || (usages?.length ?? 0) > 0)}>
+        <button
+          className="danger-solid"
+          data-testid="delete-secret-confirm"
+          disabled={typed !== props.secret.name}
+          onClick={() => void del(conflict || (usages?.length ?? 0) > 0)}
+        >
           {conflict || usages?.length ? 'Delete anyway' : 'Delete'}
         </button>
       </div>
@@ -403,10 +483,15 @@ function ConvertToSetting(props: { secret: SecretMeta; onClose: () => void }) {
   const { project, reloadSecrets, reloadSettings } = useProject();
   const toast = useToast();
   return (
-    <Modal title={`Convert ${props.secret.name} to a setting?`} onClose={props.onClose} testId="convert-dialog">
+    <Modal
+      title={`Convert ${props.secret.name} to a setting?`}
+      onClose={props.onClose}
+      testId="convert-dialog"
+    >
       <div className="alert">
         <strong>Its values are deleted.</strong>
-        The setting {props.secret.name} will exist with no value until you enter one. Settings are plain text, visible to every member.
+        The setting {props.secret.name} will exist with no value until you enter one. Settings are plain text,
+        visible to every member.
       </div>
       <div className="actions">
         <button onClick={props.onClose}>Cancel</button>

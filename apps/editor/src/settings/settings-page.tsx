@@ -12,7 +12,9 @@ export default function SettingsPage() {
   const { project, perms, environments, reloadSettings, reloadSecrets } = useProject();
   const toast = useToast();
   const [settings, setSettings] = useState<Setting[] | null>(null);
-  const [dialog, setDialog] = useState<{ kind: 'edit'; setting?: Setting } | { kind: 'convert' | 'delete'; setting: Setting } | null>(null);
+  const [dialog, setDialog] = useState<
+    { kind: 'edit'; setting?: Setting } | { kind: 'convert' | 'delete'; setting: Setting } | null
+  >(null);
 
   const load = useCallback(async () => {
     try {
@@ -37,7 +39,8 @@ export default function SettingsPage() {
         <div>
           <h1>Settings</h1>
           <p className="muted">
-            Plain values (not secret) used as <code>{'{{settings.NAME}}'}</code>, with per-environment overrides.
+            Plain values (not secret) used as <code>{'{{settings.NAME}}'}</code>, with per-environment
+            overrides.
           </p>
         </div>
         {perms.edit && (
@@ -51,7 +54,9 @@ export default function SettingsPage() {
       ) : settings.length === 0 ? (
         <div className="empty">
           <h2>No settings yet</h2>
-          <p className="muted">Settings hold things like a region or a base URL that differ per environment.</p>
+          <p className="muted">
+            Settings hold things like a region or a base URL that differ per environment.
+          </p>
         </div>
       ) : (
         <table className="grid" data-testid="settings-table">
@@ -70,7 +75,12 @@ export default function SettingsPage() {
                 <td className="dd-name">{s.name}</td>
                 {['default', ...environments].map((e) => (
                   <td key={e} className="mono">
-                    {s.values[e] ?? (e !== 'default' && s.values.default !== undefined ? <span className="fallback">default</span> : <span className="fallback">—</span>)}
+                    {s.values[e] ??
+                      (e !== 'default' && s.values.default !== undefined ? (
+                        <span className="fallback">default</span>
+                      ) : (
+                        <span className="fallback">—</span>
+                      ))}
                   </td>
                 ))}
                 <td style={{ whiteSpace: 'nowrap' }}>
@@ -80,12 +90,19 @@ export default function SettingsPage() {
                     </button>
                   )}
                   {perms.manageSecrets && (
-                    <button className="ghost small" data-testid="make-secret" onClick={() => setDialog({ kind: 'convert', setting: s })}>
+                    <button
+                      className="ghost small"
+                      data-testid="make-secret"
+                      onClick={() => setDialog({ kind: 'convert', setting: s })}
+                    >
                       Make secret
                     </button>
                   )}
                   {perms.edit && (
-                    <button className="ghost small danger" onClick={() => setDialog({ kind: 'delete', setting: s })}>
+                    <button
+                      className="ghost small danger"
+                      onClick={() => setDialog({ kind: 'delete', setting: s })}
+                    >
                       Delete
                     </button>
                   )}
@@ -95,7 +112,9 @@ export default function SettingsPage() {
           </tbody>
         </table>
       )}
-      {dialog?.kind === 'edit' && <SettingForm setting={dialog.setting} onClose={() => setDialog(null)} onDone={done} />}
+      {dialog?.kind === 'edit' && (
+        <SettingForm setting={dialog.setting} onClose={() => setDialog(null)} onDone={done} />
+      )}
       {dialog?.kind === 'convert' && (
         <ConvertToSecret
           setting={dialog.setting}
@@ -138,7 +157,11 @@ function SettingForm(props: { setting?: Setting; onClose: () => void; onDone: ()
   const [values, setValues] = useState<Record<string, string>>(props.setting?.values ?? {});
   const [push, setPush] = useState<string | null>(null);
   return (
-    <Modal title={props.setting ? `Edit ${props.setting.name}` : 'New setting'} onClose={props.onClose} testId="setting-dialog">
+    <Modal
+      title={props.setting ? `Edit ${props.setting.name}` : 'New setting'}
+      onClose={props.onClose}
+      testId="setting-dialog"
+    >
       <form
         onSubmit={async (ev) => {
           ev.preventDefault();
@@ -146,7 +169,12 @@ function SettingForm(props: { setting?: Setting; onClose: () => void; onDone: ()
           const envs: Record<string, string> = {};
           for (const e of environments) if (values[e]) envs[e] = values[e];
           try {
-            await api.putSetting(project.id, name, values.default ?? '', Object.keys(envs).length ? envs : undefined);
+            await api.putSetting(
+              project.id,
+              name,
+              values.default ?? '',
+              Object.keys(envs).length ? envs : undefined,
+            );
             await props.onDone();
           } catch (err) {
             if (err instanceof ApiError && err.status === 422) setPush(err.message);
@@ -156,12 +184,23 @@ function SettingForm(props: { setting?: Setting; onClose: () => void; onDone: ()
       >
         <label className="field">
           <span>Name</span>
-          <input data-testid="setting-name" value={name} disabled={!!props.setting} onChange={(e) => setName(e.target.value)} spellCheck={false} />
+          <input
+            data-testid="setting-name"
+            value={name}
+            disabled={!!props.setting}
+            onChange={(e) => setName(e.target.value)}
+            spellCheck={false}
+          />
         </label>
         {['default', ...environments].map((env) => (
           <label className="field" key={env}>
             <span>{env === 'default' ? 'Default value' : `${env} (empty → default)`}</span>
-            <input data-testid={`setting-value-${env}`} value={values[env] ?? ''} onChange={(e) => setValues({ ...values, [env]: e.target.value })} spellCheck={false} />
+            <input
+              data-testid={`setting-value-${env}`}
+              value={values[env] ?? ''}
+              onChange={(e) => setValues({ ...values, [env]: e.target.value })}
+              spellCheck={false}
+            />
           </label>
         ))}
         {push && (
@@ -189,10 +228,18 @@ function ConvertToSecret(props: { setting: Setting; onClose: () => void; onDone:
   const [visibility, setVisibility] = useState<Visibility>('masked');
   return (
     <Modal title={`Make ${props.setting.name} a secret?`} onClose={props.onClose} testId="make-secret-dialog">
-      <p className="note">Its values move into sealed storage and the plain values are removed. Flows must then use <code>&lt;secret:{props.setting.name}&gt;</code> instead of <code>{`{{settings.${props.setting.name}}}`}</code>.</p>
+      <p className="note">
+        Its values move into sealed storage and the plain values are removed. Flows must then use{' '}
+        <code>&lt;secret:{props.setting.name}&gt;</code> instead of{' '}
+        <code>{`{{settings.${props.setting.name}}}`}</code>.
+      </p>
       <label className="field">
         <span>Visibility</span>
-        <select value={visibility} onChange={(e) => setVisibility(e.target.value as Visibility)} data-testid="make-secret-visibility">
+        <select
+          value={visibility}
+          onChange={(e) => setVisibility(e.target.value as Visibility)}
+          data-testid="make-secret-visibility"
+        >
           <option value="masked">masked</option>
           <option value="restricted">restricted</option>
         </select>

@@ -5,9 +5,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser } from '../test/browser/browser';
-import { startUpstream } from '../test/browser/upstream';
-import { apiClient, REPO_ROOT, startServer } from '../test/utils/server-process';
+import { launchBrowser } from './browser';
+import { startUpstream } from './upstream';
+import { apiClient, REPO_ROOT, startServer } from '../utils/server-process';
 
 const OUT = join(REPO_ROOT, 'docs', 'screenshots');
 
@@ -19,20 +19,62 @@ async function main(): Promise<void> {
     const call = apiClient(server.url, server.token);
     const me = await call<{ workspaces: { id: string }[] }>('GET', '/api/me');
     const ws = me.body.workspaces[0]?.id ?? '';
-    const project = await call<{ id: string }>('POST', `/api/workspaces/${ws}/projects`, { name: 'Support desk' });
+    const project = await call<{ id: string }>('POST', `/api/workspaces/${ws}/projects`, {
+      name: 'Support desk',
+    });
     const pid = project.body.id;
     const rnd = () => `demo-${Math.random().toString(36).slice(2, 12)}-value`;
     const secrets = [
-      { name: 'ZENDESK_TOKEN', type: 'text', visibility: 'masked', value: rnd(), environments: { production: rnd() }, allowedHosts: ['127.0.0.1', '*.zendesk.com'], description: 'API token of the support bot' },
-      { name: 'SLACK_LOGIN', type: 'basic', visibility: 'masked', value: { username: 'support-bot', password: rnd() }, description: 'Basic auth for the Slack bridge' },
-      { name: 'GRAPH_CLIENT', type: 'oauth2', visibility: 'restricted', value: { clientId: 'graph-client', clientSecret: rnd(), tokenUrl: 'https://login.example.com/oauth2/token', scope: 'mail.send' }, allowedHosts: ['graph.example.com'] },
-      { name: 'PARTNER_CERT', type: 'binary', visibility: 'restricted', environments: { production: { base64: Buffer.from(`-----BEGIN CERTIFICATE-----\n${rnd()}\n-----END CERTIFICATE-----\n`).toString('base64'), filename: 'partner.pem' } } },
+      {
+        name: 'ZENDESK_TOKEN',
+        type: 'text',
+        visibility: 'masked',
+        value: rnd(),
+        environments: { production: rnd() },
+        allowedHosts: ['127.0.0.1', '*.zendesk.com'],
+        description: 'API token of the support bot',
+      },
+      {
+        name: 'SLACK_LOGIN',
+        type: 'basic',
+        visibility: 'masked',
+        value: { username: 'support-bot', password: rnd() },
+        description: 'Basic auth for the Slack bridge',
+      },
+      {
+        name: 'GRAPH_CLIENT',
+        type: 'oauth2',
+        visibility: 'restricted',
+        value: {
+          clientId: 'graph-client',
+          clientSecret: rnd(),
+          tokenUrl: 'https://login.example.com/oauth2/token',
+          scope: 'mail.send',
+        },
+        allowedHosts: ['graph.example.com'],
+      },
+      {
+        name: 'PARTNER_CERT',
+        type: 'binary',
+        visibility: 'restricted',
+        environments: {
+          production: {
+            base64: Buffer.from(
+              `-----BEGIN CERTIFICATE-----\n${rnd()}\n-----END CERTIFICATE-----\n`,
+            ).toString('base64'),
+            filename: 'partner.pem',
+          },
+        },
+      },
     ];
     for (const s of secrets) {
       const r = await call('POST', `/api/projects/${pid}/secrets`, s);
       if (r.status >= 300) throw new Error(`seeding secret ${s.name}: ${JSON.stringify(r.body)}`);
     }
-    await call('PUT', `/api/projects/${pid}/settings/REGION`, { value: 'eu', environments: { production: 'eu-west' } });
+    await call('PUT', `/api/projects/${pid}/settings/REGION`, {
+      value: 'eu',
+      environments: { production: 'eu-west' },
+    });
     await call('PUT', `/api/projects/${pid}/settings/SUPPORT_EMAIL`, { value: 'help@example.com' });
     const definition = {
       name: 'Create ticket',
@@ -40,28 +82,85 @@ async function main(): Promise<void> {
       variables: { subject: 'Printer on fire', lang: 'en' },
       blocks: [
         {
-          id: 'call', type: 'api', next: 'shape', position: { x: 40, y: 160 }, label: 'Create ticket',
+          id: 'call',
+          type: 'api',
+          next: 'shape',
+          position: { x: 40, y: 160 },
+          label: 'Create ticket',
           config: {
-            method: 'POST', url: `${upstream.url}/api/v2/tickets?lang={{lang}}`,
+            method: 'POST',
+            url: `${upstream.url}/api/v2/tickets?lang={{lang}}`,
             headers: { 'X-Api-Key': '<secret:ZENDESK_TOKEN>', 'X-Region': '{{settings.REGION}}' },
-            body: { type: 'json', content: { ticket: { subject: '{{subject}}', requester: '{{settings.SUPPORT_EMAIL}}' } } },
-            auth: { type: 'basic', secret: 'SLACK_LOGIN' }, timeoutMs: 10000, saveAs: 'ticket',
+            body: {
+              type: 'json',
+              content: { ticket: { subject: '{{subject}}', requester: '{{settings.SUPPORT_EMAIL}}' } },
+            },
+            auth: { type: 'basic', secret: 'SLACK_LOGIN' },
+            timeoutMs: 10000,
+            saveAs: 'ticket',
           },
         },
-        { id: 'shape', type: 'function', next: 'check', position: { x: 340, y: 160 }, config: { code: '// input holds the flow variables, never a secret value\nconst status = input.ticket.status;\nreturn { ok: status < 300, ticketId: input.ticket.body.echo.url };', timeoutMs: 1000, memoryMb: 32 } },
-        { id: 'check', type: 'condition', position: { x: 640, y: 160 }, config: { if: { var: 'ok', op: 'eq', value: true }, then: 'done', else: 'failed' } },
-        { id: 'done', type: 'end', position: { x: 940, y: 80 }, config: { output: { ticketId: '{{ticketId}}' } } },
-        { id: 'failed', type: 'set', next: 'end2', position: { x: 940, y: 260 }, config: { values: { error: 'Ticket not created ({{ticket.status}})' } } },
+        {
+          id: 'shape',
+          type: 'function',
+          next: 'check',
+          position: { x: 340, y: 160 },
+          config: {
+            code: '// input holds the flow variables, never a secret value\nconst status = input.ticket.status;\nreturn { ok: status < 300, ticketId: input.ticket.body.echo.url };',
+            timeoutMs: 1000,
+            memoryMb: 32,
+          },
+        },
+        {
+          id: 'check',
+          type: 'condition',
+          position: { x: 640, y: 160 },
+          config: { if: { var: 'ok', op: 'eq', value: true }, then: 'done', else: 'failed' },
+        },
+        {
+          id: 'done',
+          type: 'end',
+          position: { x: 940, y: 80 },
+          config: { output: { ticketId: '{{ticketId}}' } },
+        },
+        {
+          id: 'failed',
+          type: 'set',
+          next: 'end2',
+          position: { x: 940, y: 260 },
+          config: { values: { error: 'Ticket not created ({{ticket.status}})' } },
+        },
         { id: 'end2', type: 'end', position: { x: 1220, y: 260 }, config: {} },
       ],
     };
-    const flow = await call<{ id: string }>('POST', `/api/projects/${pid}/flows`, { name: 'Create ticket', definition });
+    const flow = await call<{ id: string }>('POST', `/api/projects/${pid}/flows`, {
+      name: 'Create ticket',
+      definition,
+    });
     if (flow.status >= 300) throw new Error(`seeding flow: ${JSON.stringify(flow.body)}`);
     await call('POST', `/api/projects/${pid}/flows`, {
       name: 'Nightly sync',
-      definition: { start: 'get', blocks: [{ id: 'get', type: 'api', position: { x: 40, y: 120 }, config: { method: 'GET', url: 'https://graph.example.com/v1/users', auth: { type: 'oauth2', secret: 'GRAPH_CLIENT' } } }] },
+      definition: {
+        start: 'get',
+        blocks: [
+          {
+            id: 'get',
+            type: 'api',
+            position: { x: 40, y: 120 },
+            config: {
+              method: 'GET',
+              url: 'https://graph.example.com/v1/users',
+              auth: { type: 'oauth2', secret: 'GRAPH_CLIENT' },
+            },
+          },
+        ],
+      },
     });
-    for (const env of ['development', 'production']) await call('POST', `/api/projects/${pid}/flows/${flow.body.id}/runs`, { environment: env, input: { subject: 'Printer on fire' } });
+    for (const env of ['development', 'production'])
+      await call('POST', `/api/projects/${pid}/flows/${flow.body.id}/runs`, {
+        environment: env,
+        input: { subject: 'Printer on fire' },
+      });
 
     const page = await browser.context.newPage();
     const shot = async (name: string, p: Page = page) => {

@@ -19,6 +19,7 @@ export interface ProjectState {
   settingNames: string[];
   reloadSecrets(): Promise<void>;
   reloadSettings(): Promise<void>;
+  reloadEnvironments(): Promise<void>;
 }
 
 const Ctx = createContext<ProjectState | null>(null);
@@ -52,14 +53,20 @@ export function ProjectProvider(props: {
     }
   }, [project.id]);
 
+  const reloadEnvironments = useCallback(async () => {
+    try {
+      const envs = await api.environments(project.id);
+      if (envs.length) setEnvironments(envs);
+    } catch {
+      /* keep the project's list */
+    }
+  }, [project.id]);
+
   useEffect(() => {
     void reloadSecrets();
     void reloadSettings();
-    api.environments(project.id).then(
-      (envs) => envs.length && setEnvironments(envs),
-      () => undefined,
-    );
-  }, [project.id, reloadSecrets, reloadSettings]);
+    void reloadEnvironments();
+  }, [reloadSecrets, reloadSettings, reloadEnvironments]);
 
   return (
     <Ctx.Provider
@@ -73,6 +80,7 @@ export function ProjectProvider(props: {
         settingNames,
         reloadSecrets,
         reloadSettings,
+        reloadEnvironments,
       }}
     >
       {props.children}

@@ -240,7 +240,13 @@ function Editor(props: { flowId: string; onBack: () => void }) {
   return (
     <div className="editor" data-testid="flow-editor">
       <div className="editor-bar">
-        <button className="ghost" onClick={props.onBack} data-testid="back-to-flows">
+        <button
+          className="ghost"
+          onClick={() =>
+            (!dirty || window.confirm('Discard unsaved changes to this flow?')) && props.onBack()
+          }
+          data-testid="back-to-flows"
+        >
           ← Flows
         </button>
         <h1 data-testid="flow-title">{flow.name}</h1>

@@ -9,7 +9,8 @@ import { useProject } from '../project-context';
 import { useToast } from '../toast';
 
 export default function SettingsPage() {
-  const { project, perms, environments, reloadSettings, reloadSecrets } = useProject();
+  const { project, perms, environments, reloadSettings, reloadSecrets, reloadEnvironments } = useProject();
+  const [newEnv, setNewEnv] = useState('');
   const toast = useToast();
   const [settings, setSettings] = useState<Setting[] | null>(null);
   const [dialog, setDialog] = useState<
@@ -49,6 +50,42 @@ export default function SettingsPage() {
           </button>
         )}
       </header>
+      <div className="toolbar" data-testid="environments">
+        <span className="field-label">Environments:</span>
+        {environments.map((e) => (
+          <span key={e} className="badge">
+            {e}
+          </span>
+        ))}
+        {perms.manageSecrets && (
+          <form
+            className="toolbar"
+            style={{ margin: 0 }}
+            onSubmit={async (ev) => {
+              ev.preventDefault();
+              try {
+                await api.addEnvironment(project.id, newEnv.trim());
+                setNewEnv('');
+                await reloadEnvironments();
+              } catch (err) {
+                toast.error(err);
+              }
+            }}
+          >
+            <input
+              aria-label="New environment"
+              placeholder="staging"
+              value={newEnv}
+              onChange={(e) => setNewEnv(e.target.value)}
+              style={{ width: 140 }}
+              data-testid="new-env"
+            />
+            <button type="submit" className="small" disabled={!newEnv.trim()}>
+              + Add environment
+            </button>
+          </form>
+        )}
+      </div>
       {settings === null ? (
         <div className="skeleton" />
       ) : settings.length === 0 ? (

@@ -190,7 +190,10 @@ export interface ProjectsRepo {
   create(input: { workspaceId: string; name: string; environments?: string[] }): Promise<Project>;
   get(id: string): Promise<Project | undefined>;
   listByWorkspace(workspaceId: string): Promise<Project[]>;
-  update(id: string, patch: Partial<Pick<Project, 'name' | 'environments' | 'policy'>>): Promise<Project | undefined>;
+  update(
+    id: string,
+    patch: Partial<Pick<Project, 'name' | 'environments' | 'policy'>>,
+  ): Promise<Project | undefined>;
   /** deletes the project and everything in it (secrets, settings, flows, runs) */
   delete(id: string): Promise<boolean>;
 }
@@ -221,14 +224,21 @@ export interface FlowsRepo {
   create(input: { projectId: string; name: string; definition: unknown }): Promise<Flow>;
   get(projectId: string, id: string): Promise<Flow | undefined>;
   list(projectId: string): Promise<Flow[]>;
-  update(projectId: string, id: string, patch: { name?: string; definition?: unknown }): Promise<Flow | undefined>;
+  update(
+    projectId: string,
+    id: string,
+    patch: { name?: string; definition?: unknown },
+  ): Promise<Flow | undefined>;
   delete(projectId: string, id: string): Promise<boolean>;
 }
 
 export interface AuditRepo {
   append(event: Omit<AuditEvent, 'id' | 'at'> & { at?: string }): Promise<AuditEvent>;
   /** newest first */
-  list(workspaceId: string, opts?: { projectId?: string; limit?: number; cursor?: string }): Promise<Page<AuditEvent>>;
+  list(
+    workspaceId: string,
+    opts?: { projectId?: string; limit?: number; cursor?: string },
+  ): Promise<Page<AuditEvent>>;
 }
 
 export interface RunsRepo {
@@ -236,7 +246,10 @@ export interface RunsRepo {
   save(run: StoredRun): Promise<void>;
   get(projectId: string, runId: string): Promise<StoredRun | undefined>;
   /** newest first */
-  list(projectId: string, opts?: { flowId?: string; limit?: number; cursor?: string }): Promise<Page<StoredRun>>;
+  list(
+    projectId: string,
+    opts?: { flowId?: string; limit?: number; cursor?: string },
+  ): Promise<Page<StoredRun>>;
 }
 
 export interface SecretStoresRepo {

@@ -1,0 +1,467 @@
+// The embedded default Store (SPEC §7): lowdb 7 on one JSON file for the small, slowly
+// changing entities, and append-only JSON-lines files for run records (per project) and
+// audit events (per workspace), which grow without bound and must not slow every write.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AppendLog } from './append-log';
+import { MainDocument } from './main-document';
+import type { StoreDocument } from './store-document';
+import { StoreError, type StoreLogger } from './store-error';
+import type {
+  AuditEvent,
+  AuditRepo,
+  FlowsRepo,
+  MembersRepo,
+  MetaRepo,
+  Project,
+  ProjectsRepo,
+  RunsRepo,
+  Secret,
+  SecretStoresRepo,
+  SecretsRepo,
+  SettingsRepo,
+  Store,
+  StoredRun,
+  UsersRepo,
+  WorkspacesRepo,
+} from './types';
+
+export interface LowdbStoreOptions {
+  dataDir: string;
+  retention?: {
+    /** newest run records kept per project (default 10,000) */
+    runsPerProject?: number;
+    /** newest audit events kept per workspace (default 100,000) */
+    auditPerWorkspace?: number;
+  };
+  logger?: StoreLogger;
+}
+
+export const BASE_ENVIRONMENTS = ['development', 'production'] as const;
+const MAIN_FILE = 'flowsafe.json';
+const FILE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** What the repositories need: the main document (live or a transaction draft) and the logs. */
+interface Context {
+  doc(): StoreDocument;
+  change<T>(fn: (doc: StoreDocument) => T): Promise<T>;
+  /** log-file work: now, or after the transaction commits */
+  afterCommit(action: () => Promise<void>): Promise<void>;
+  runs(projectId: string): AppendLog<StoredRun>;
+  audit(workspaceId: string): AppendLog<AuditEvent>;
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+}
+
+/** Opens (or creates) the store in `dataDir`; an invalid main file stops here, naming it. */
+export async function openLowdbStore(options: LowdbStoreOptions): Promise<Store> {
+  const dataDir = resolve(options.dataDir);
+  await mkdir(join(dataDir, 'runs'), { recursive: true, mode: 0o700 });
+  await mkdir(join(dataDir, 'audit'), { recursive: true, mode: 0o700 });
+  const main = await MainDocument.open(join(dataDir, MAIN_FILE));
+
+  const runsLimit = options.retention?.runsPerProject ?? 10_000;
+  const auditLimit = options.retention?.auditPerWorkspace ?? 100_000;
+  const logs = new Map<string, AppendLog<never>>();
+  function log<T extends { id: string }>(dir: 'runs' | 'audit', id: string, limit: number): AppendLog<T> {
+    if (!FILE_ID.test(id))
+      throw new StoreError('INVALID_INPUT', `invalid id ${JSON.stringify(id.slice(0, 40))}`);
+    const file = join(dataDir, dir, `${id}.jsonl`);
+    let existing = logs.get(file);
+    if (!existing) {
+      existing = new AppendLog<never>({ file, limit, logger: options.logger });
+      logs.set(file, existing);
+    }
+    return existing as unknown as AppendLog<T>;
+  }
+
+  const inTransaction = new AsyncLocalStorage<true>();
+  const live: Context = {
+    doc: () => main.data,
+    change(fn) {
+      if (inTransaction.getStore()) {
+        return Promise.reject(
+          new StoreError(
+            'INVALID_INPUT',
+            'inside store.transaction(fn) write through the tx store given to fn',
+          ),
+        );
+      }
+      return main.change(fn);
+    },
+    afterCommit: (action) => action(),
+    runs: (projectId) => log<StoredRun>('runs', projectId, runsLimit),
+    audit: (workspaceId) => log<AuditEvent>('audit', workspaceId, auditLimit),
+    async transaction(fn) {
+      const pending: Array<() => Promise<void>> = [];
+      const result = await live.change(async (doc) => {
+        const draft = structuredClone(doc);
+        const tx = createStore(transactionContext(live, draft, pending), close);
+        const value = await inTransaction.run(true, () => fn(tx));
+        main.replace(draft);
+        return value;
+      });
+      for (const action of pending) await action();
+      return result;
+    },
+  };
+
+  async function close(): Promise<void> {
+    await main.close();
+    for (const l of logs.values()) await l.flush();
+  }
+
+  return createStore(live, close);
+}
+
+function transactionContext(
+  live: Context,
+  draft: StoreDocument,
+  pending: Array<() => Promise<void>>,
+): Context {
+  const tx: Context = {
+    doc: () => draft,
+    change: (fn) => Promise.resolve(fn(draft)),
+    afterCommit(action) {
+      pending.push(action);
+      return Promise.resolve();
+    },
+    runs: live.runs,
+    audit: live.audit,
+    transaction: (fn) => fn(store),
+  };
+  const store = createStore(tx, () => Promise.resolve());
+  return tx;
+}
+
+function createStore(ctx: Context, close: () => Promise<void>): Store {
+  return {
+    users: usersRepo(ctx),
+    workspaces: workspacesRepo(ctx),
+    members: membersRepo(ctx),
+    projects: projectsRepo(ctx),
+    secrets: secretsRepo(ctx),
+    settings: settingsRepo(ctx),
+    flows: flowsRepo(ctx),
+    audit: auditRepo(ctx),
+    runs: runsRepo(ctx),
+    secretStores: secretStoresRepo(ctx),
+    meta: metaRepo(ctx),
+    transaction: (fn) => ctx.transaction(fn),
+    close,
+  };
+}
+
+const now = (): string => new Date().toISOString();
+const copy = <T>(value: T): T => structuredClone(value);
+const byName = (a: { name: string }, b: { name: string }): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+const clampLimit = (limit: number | undefined, fallback: number): number =>
+  Math.max(1, Math.min(Math.floor(limit ?? fallback), 1000));
+
+/** Removes the item matching `pred` from `list`; true when there was one. */
+function removeWhere<T>(list: T[], pred: (item: T) => boolean): boolean {
+  const index = list.findIndex(pred);
+  if (index < 0) return false;
+  list.splice(index, 1);
+  return true;
+}
+
+function usersRepo(ctx: Context): UsersRepo {
+  return {
+    create: ({ name, tokenHash }) =>
+      ctx.change((doc) => {
+        if (doc.users.some((u) => u.tokenHash === tokenHash))
+          throw new StoreError('CONFLICT', 'a user with this token already exists');
+        const user = { id: randomUUID(), name, tokenHash, createdAt: now() };
+        doc.users.push(user);
+        return copy(user);
+      }),
+    get: async (id) => copy(ctx.doc().users.find((u) => u.id === id)),
+    findByTokenHash: async (tokenHash) => copy(ctx.doc().users.find((u) => u.tokenHash === tokenHash)),
+    count: async () => ctx.doc().users.length,
+  };
+}
+
+function workspacesRepo(ctx: Context): WorkspacesRepo {
+  return {
+    create: ({ name }) =>
+      ctx.change((doc) => {
+        const workspace = { id: randomUUID(), name, createdAt: now() };
+        doc.workspaces.push(workspace);
+        return copy(workspace);
+      }),
+    get: async (id) => copy(ctx.doc().workspaces.find((w) => w.id === id)),
+    list: async (ids) => {
+      const wanted = new Set(ids);
+      return copy(ctx.doc().workspaces.filter((w) => wanted.has(w.id)));
+    },
+  };
+}
+
+function membersRepo(ctx: Context): MembersRepo {
+  const find = (doc: StoreDocument, workspaceId: string, userId: string) =>
+    doc.members.find((m) => m.workspaceId === workspaceId && m.userId === userId);
+  return {
+    // adding an existing member changes its role (as the PostgreSQL adapter's upsert does)
+    add: (member) =>
+      ctx.change((doc) => {
+        const existing = find(doc, member.workspaceId, member.userId);
+        if (existing) existing.role = member.role;
+        else doc.members.push({ workspaceId: member.workspaceId, userId: member.userId, role: member.role });
+        return copy(existing ?? member);
+      }),
+    get: async (workspaceId, userId) => copy(find(ctx.doc(), workspaceId, userId)),
+    listByWorkspace: async (workspaceId) =>
+      copy(ctx.doc().members.filter((m) => m.workspaceId === workspaceId)),
+    listByUser: async (userId) => copy(ctx.doc().members.filter((m) => m.userId === userId)),
+    update: (workspaceId, userId, role) =>
+      ctx.change((doc) => {
+        const existing = find(doc, workspaceId, userId);
+        if (existing) existing.role = role;
+        return copy(existing);
+      }),
+    remove: (workspaceId, userId) =>
+      ctx.change((doc) =>
+        removeWhere(doc.members, (m) => m.workspaceId === workspaceId && m.userId === userId),
+      ),
+  };
+}
+
+function withBaseEnvironments(environments: string[] | undefined): string[] {
+  return [...new Set([...BASE_ENVIRONMENTS, ...(environments ?? [])])];
+}
+
+function projectsRepo(ctx: Context): ProjectsRepo {
+  return {
+    create: ({ workspaceId, name, environments }) =>
+      ctx.change((doc) => {
+        const project: Project = {
+          id: randomUUID(),
+          workspaceId,
+          name,
+          environments: withBaseEnvironments(environments),
+          policy: { requireAllowedHosts: false },
+          createdAt: now(),
+        };
+        doc.projects.push(project);
+        return copy(project);
+      }),
+    get: async (id) => copy(ctx.doc().projects.find((p) => p.id === id)),
+    listByWorkspace: async (workspaceId) =>
+      copy(ctx.doc().projects.filter((p) => p.workspaceId === workspaceId)),
+    update: (id, patch) =>
+      ctx.change((doc) => {
+        const project = doc.projects.find((p) => p.id === id);
+        if (!project) return undefined;
+        if (patch.name !== undefined) project.name = patch.name;
+        if (patch.environments !== undefined) project.environments = withBaseEnvironments(patch.environments);
+        if (patch.policy !== undefined) project.policy = { ...patch.policy };
+        return copy(project);
+      }),
+    delete: async (id) => {
+      const removed = await ctx.change((doc) => {
+        if (!removeWhere(doc.projects, (p) => p.id === id)) return false;
+        doc.secrets = doc.secrets.filter((s) => s.projectId !== id);
+        doc.settings = doc.settings.filter((s) => s.projectId !== id);
+        doc.flows = doc.flows.filter((f) => f.projectId !== id);
+        return true;
+      });
+      if (removed && FILE_ID.test(id)) await ctx.afterCommit(() => ctx.runs(id).remove());
+      return removed;
+    },
+  };
+}
+
+const SECRET_OPTIONAL = ['allowedHosts', 'description', 'missing', 'source'] as const;
+const SECRET_MUTABLE = ['type', 'visibility', 'wrappedKey', 'values', ...SECRET_OPTIONAL] as const;
+
+function secretsRepo(ctx: Context): SecretsRepo {
+  const find = (doc: StoreDocument, projectId: string, name: string) =>
+    doc.secrets.find((s) => s.projectId === projectId && s.name === name);
+  return {
+    create: (input) =>
+      ctx.change((doc) => {
+        if (find(doc, input.projectId, input.name)) {
+          throw new StoreError('CONFLICT', `secret ${input.name} already exists in this project`);
+        }
+        const at = now();
+        const secret: Secret = { ...copy(input), id: input.id ?? randomUUID(), createdAt: at, updatedAt: at };
+        for (const key of SECRET_OPTIONAL) if (secret[key] === undefined) delete secret[key];
+        doc.secrets.push(secret);
+        return copy(secret);
+      }),
+    get: async (projectId, name) => copy(find(ctx.doc(), projectId, name)),
+    list: async (projectId) => copy(ctx.doc().secrets.filter((s) => s.projectId === projectId)).sort(byName),
+    listByWorkspace: async (workspaceId) =>
+      copy(ctx.doc().secrets.filter((s) => s.workspaceId === workspaceId)).sort(byName),
+    update: (projectId, name, patch) =>
+      ctx.change((doc) => {
+        const secret = find(doc, projectId, name);
+        if (!secret) return undefined;
+        const target = secret as unknown as Record<string, unknown>;
+        for (const key of SECRET_MUTABLE) {
+          if (!(key in patch)) continue;
+          const value = patch[key];
+          if (value === undefined) {
+            if ((SECRET_OPTIONAL as readonly string[]).includes(key)) delete target[key];
+          } else target[key] = copy(value);
+        }
+        secret.updatedAt = now();
+        return copy(secret);
+      }),
+    delete: (projectId, name) =>
+      ctx.change((doc) => removeWhere(doc.secrets, (s) => s.projectId === projectId && s.name === name)),
+  };
+}
+
+function settingsRepo(ctx: Context): SettingsRepo {
+  const find = (doc: StoreDocument, projectId: string, name: string) =>
+    doc.settings.find((s) => s.projectId === projectId && s.name === name);
+  return {
+    put: (projectId, name, values) =>
+      ctx.change((doc) => {
+        const at = now();
+        const existing = find(doc, projectId, name);
+        if (existing) {
+          existing.values = { ...values };
+          existing.updatedAt = at;
+          return copy(existing);
+        }
+        const setting = {
+          id: randomUUID(),
+          projectId,
+          name,
+          values: { ...values },
+          createdAt: at,
+          updatedAt: at,
+        };
+        doc.settings.push(setting);
+        return copy(setting);
+      }),
+    get: async (projectId, name) => copy(find(ctx.doc(), projectId, name)),
+    list: async (projectId) => copy(ctx.doc().settings.filter((s) => s.projectId === projectId)).sort(byName),
+    delete: (projectId, name) =>
+      ctx.change((doc) => removeWhere(doc.settings, (s) => s.projectId === projectId && s.name === name)),
+  };
+}
+
+function flowsRepo(ctx: Context): FlowsRepo {
+  const find = (doc: StoreDocument, projectId: string, id: string) =>
+    doc.flows.find((f) => f.projectId === projectId && f.id === id);
+  return {
+    create: ({ projectId, name, definition }) =>
+      ctx.change((doc) => {
+        const at = now();
+        const flow = {
+          id: randomUUID(),
+          projectId,
+          name,
+          definition: copy(definition),
+          createdAt: at,
+          updatedAt: at,
+        };
+        doc.flows.push(flow);
+        return copy(flow);
+      }),
+    get: async (projectId, id) => copy(find(ctx.doc(), projectId, id)),
+    list: async (projectId) => copy(ctx.doc().flows.filter((f) => f.projectId === projectId)),
+    update: (projectId, id, patch) =>
+      ctx.change((doc) => {
+        const flow = find(doc, projectId, id);
+        if (!flow) return undefined;
+        if (patch.name !== undefined) flow.name = patch.name;
+        if (patch.definition !== undefined) flow.definition = copy(patch.definition);
+        flow.updatedAt = now();
+        return copy(flow);
+      }),
+    delete: (projectId, id) =>
+      ctx.change((doc) => removeWhere(doc.flows, (f) => f.projectId === projectId && f.id === id)),
+  };
+}
+
+function auditRepo(ctx: Context): AuditRepo {
+  return {
+    async append(input) {
+      const event: AuditEvent = { ...copy(input), id: randomUUID(), at: input.at ?? now() };
+      const log = ctx.audit(event.workspaceId);
+      await ctx.afterCommit(() => log.append(event));
+      return copy(event);
+    },
+    async list(workspaceId, opts = {}) {
+      const { projectId } = opts;
+      return ctx.audit(workspaceId).list({
+        limit: clampLimit(opts.limit, 100),
+        cursor: opts.cursor,
+        ...(projectId !== undefined && { filter: (e: AuditEvent) => e.projectId === projectId }),
+      });
+    },
+  };
+}
+
+function runsRepo(ctx: Context): RunsRepo {
+  return {
+    async save(run) {
+      const record = copy(run);
+      const log = ctx.runs(run.projectId);
+      await ctx.afterCommit(() => log.append(record));
+    },
+    get: (projectId, runId) => ctx.runs(projectId).get(runId),
+    async list(projectId, opts = {}) {
+      const { flowId } = opts;
+      return ctx.runs(projectId).list({
+        limit: clampLimit(opts.limit, 50),
+        cursor: opts.cursor,
+        ...(flowId !== undefined && { filter: (r: StoredRun) => r.flowId === flowId }),
+      });
+    },
+  };
+}
+
+function secretStoresRepo(ctx: Context): SecretStoresRepo {
+  const find = (doc: StoreDocument, workspaceId: string, name: string) =>
+    doc.secretStores.find((s) => s.workspaceId === workspaceId && s.name === name);
+  return {
+    create: (input) =>
+      ctx.change((doc) => {
+        if (find(doc, input.workspaceId, input.name)) {
+          throw new StoreError('CONFLICT', `secret store ${input.name} already exists in this workspace`);
+        }
+        const at = now();
+        const config = { ...copy(input), id: randomUUID(), createdAt: at, updatedAt: at };
+        doc.secretStores.push(config);
+        return copy(config);
+      }),
+    get: async (workspaceId, name) => copy(find(ctx.doc(), workspaceId, name)),
+    list: async (workspaceId) =>
+      copy(ctx.doc().secretStores.filter((s) => s.workspaceId === workspaceId)).sort(byName),
+    update: (workspaceId, name, patch) =>
+      ctx.change((doc) => {
+        const config = find(doc, workspaceId, name);
+        if (!config) return undefined;
+        if (patch.config !== undefined) config.config = { ...patch.config };
+        if (patch.credentials !== undefined) config.credentials = copy(patch.credentials);
+        if (patch.wrappedKey !== undefined) config.wrappedKey = { ...patch.wrappedKey };
+        if (patch.cacheTtlS !== undefined) config.cacheTtlS = patch.cacheTtlS;
+        config.updatedAt = now();
+        return copy(config);
+      }),
+    delete: (workspaceId, name) =>
+      ctx.change((doc) =>
+        removeWhere(doc.secretStores, (s) => s.workspaceId === workspaceId && s.name === name),
+      ),
+  };
+}
+
+function metaRepo(ctx: Context): MetaRepo {
+  return {
+    get: async (key) => (Object.hasOwn(ctx.doc().meta, key) ? ctx.doc().meta[key] : undefined),
+    set: async (key, value) => {
+      await ctx.change((doc) => {
+        // defineProperty: a key like __proto__ stays a plain entry
+        Object.defineProperty(doc.meta, key, { value, enumerable: true, writable: true, configurable: true });
+      });
+    },
+  };
+}

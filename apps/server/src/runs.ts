@@ -6,9 +6,10 @@
 // change when runs move to workers.
 import { randomUUID } from 'node:crypto';
 import type { Runner, RunRecord, RunSink } from '@flowsafe/runner';
-import type { Project, Setting, Store, StoredRun } from '@flowsafe/store';
+import type { Page, Project, Setting, Store, StoredRun } from '@flowsafe/store';
 import { ServerError } from './errors';
 import type { ProjectSecrets } from './project-secrets';
+import { FINAL_STATUSES, type RunRecords } from './run-records';
 
 /** What the server needs of a run queue (packages/queue). */
 export interface RunQueueLike {
@@ -27,7 +28,6 @@ export interface RunJob {
   environment: string;
 }
 
-export const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled']);
 export const DEFAULT_WAIT_MS = 30_000;
 
 export interface StartRunInput {
@@ -42,15 +42,20 @@ export interface StartRunInput {
 export interface RunService {
   start(input: StartRunInput): Promise<{ finished: boolean; record: StoredRun }>;
   cancel(project: Project, runId: string): Promise<StoredRun>;
+  get(projectId: string, runId: string): Promise<StoredRun | undefined>;
+  list(
+    projectId: string,
+    opts: { flowId?: string; limit: number; cursor?: string },
+  ): Promise<Page<StoredRun>>;
   stop(graceMs: number): Promise<void>;
 }
 
-/** The record sink the runner writes through: the store's runs repository. */
-export function storeSink(store: Store): RunSink {
-  return { save: (record) => store.runs.save(toStored(record)) };
+/** The record sink the runner writes through (in-flight snapshots stay in memory). */
+export function recordsSink(records: RunRecords): RunSink {
+  return { save: (record) => records.save(toStored(record)) };
 }
 
-function toStored(record: RunRecord): StoredRun {
+export function toStored(record: RunRecord): StoredRun {
   const out: StoredRun = {
     id: record.id,
     projectId: record.projectId,
@@ -80,6 +85,7 @@ export function resolveSettings(settings: Setting[], environment: string): Recor
 
 export interface RunExecutorDeps {
   store: Store;
+  records: RunRecords;
   secrets: ProjectSecrets;
   runner: Pick<Runner, 'run'>;
 }
@@ -91,7 +97,7 @@ export interface RunExecutorDeps {
 export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Record<string, unknown>>) {
   return async (job: RunJob, signal: AbortSignal): Promise<RunRecord> => {
     const { store } = deps;
-    const stored = await store.runs.get(job.projectId, job.runId);
+    const stored = await deps.records.get(job.projectId, job.runId);
     const flow = await store.flows.get(job.projectId, job.flowId);
     const queuedAt = stored?.queuedAt ?? new Date().toISOString();
     const input = inputs.get(job.runId);
@@ -108,7 +114,7 @@ export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Rec
         error: { code: 'FLOW_NOT_FOUND', message: 'the flow was deleted before the run started' },
         ...(stored?.actor !== undefined ? { actor: stored.actor } : {}),
       };
-      await store.runs.save(toStored(failed));
+      await deps.records.finish(toStored(failed));
       return failed;
     }
     const entry = await deps.secrets.entry(job.projectId);
@@ -134,12 +140,12 @@ export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Rec
 
 /** The run service over a queue (whose execute is createRunExecutor's). */
 export function createRunService(
-  store: Store,
+  records: RunRecords,
   queue: RunQueueLike,
   inputs: Map<string, Record<string, unknown>>,
 ): RunService {
   const current = async (projectId: string, runId: string): Promise<StoredRun> => {
-    const run = await store.runs.get(projectId, runId);
+    const run = await records.get(projectId, runId);
     if (!run) throw new ServerError('RUN_NOT_FOUND', 'run not found in this project');
     return run;
   };
@@ -156,7 +162,7 @@ export function createRunService(
         steps: [],
         actor,
       };
-      await store.runs.save(run);
+      records.track(run);
       if (input !== undefined) inputs.set(run.id, input);
       await queue.enqueue({
         runId: run.id,
@@ -190,13 +196,17 @@ export function createRunService(
         status: 'cancelled',
         error: { code: 'CANCELLED', message: 'the run was cancelled' },
       };
-      await store.runs.save(cancelled);
+      await records.finish(cancelled);
       inputs.delete(run.id);
       return cancelled;
     },
 
+    get: (projectId, runId) => records.get(projectId, runId),
+    list: (projectId, opts) => records.list(projectId, opts),
+
     async stop(graceMs) {
       await queue.stop({ graceMs });
+      await records.flushAll();
     },
   };
 }

@@ -11,7 +11,8 @@ import type { KeyRing } from '@flowsafe/secrets';
 import type { Store } from '@flowsafe/store';
 import type { AppContext } from './context';
 import { ProjectSecrets } from './project-secrets';
-import { createRunExecutor, createRunService, storeSink } from './runs';
+import { RunRecords } from './run-records';
+import { createRunExecutor, createRunService, recordsSink } from './runs';
 
 export interface ServicesOptions {
   store: Store;
@@ -46,14 +47,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
   });
   const fn = createFunctionBlockPlugin();
-  const runner = createRunner({ plugins: [...builtinPlugins(), api, fn], sink: storeSink(store), logger });
+  const records = new RunRecords(store);
+  const runner = createRunner({
+    plugins: [...builtinPlugins(), api, fn],
+    sink: recordsSink(records),
+    logger,
+  });
   const inputs = new Map<string, Record<string, unknown>>();
   const queue = createInProcessQueue({
-    execute: createRunExecutor({ store, secrets, runner }, inputs),
+    execute: createRunExecutor({ store, records, secrets, runner }, inputs),
     concurrency: opts.concurrency ?? 8,
     logger,
     onCancelledWhileQueued: async (job) => {
-      const run = await store.runs.get(job.projectId, job.runId);
+      const run = await records.get(job.projectId, job.runId);
       inputs.delete(job.runId);
       if (!run || run.status !== 'queued') return undefined;
       const cancelled = {
@@ -61,12 +67,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
         status: 'cancelled' as const,
         error: { code: 'CANCELLED', message: 'the run was cancelled before it started' },
       };
-      await store.runs.save(cancelled);
+      await records.finish(cancelled);
       return cancelled as unknown as RunRecord;
     },
   });
   await queue.start();
-  const runs = createRunService(store, queue, inputs);
+  const runs = createRunService(records, queue, inputs);
   return {
     ctx: { store, secrets, runner, runs, logger },
     async close(graceMs = 10_000) {

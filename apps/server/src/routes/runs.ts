@@ -36,7 +36,7 @@ export function runRoutes(ctx: AppContext): Router {
     const { project } = await projectAccess(ctx, req, res, 'viewer');
     const q = parse(pageQuery, req.query);
     const flow = await loadFlow(ctx, project, req.params.f);
-    const page = await ctx.store.runs.list(project.id, {
+    const page = await service().list(project.id, {
       flowId: flow.id,
       limit: q.limit,
       ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
@@ -47,7 +47,7 @@ export function runRoutes(ctx: AppContext): Router {
   router.get('/api/projects/:p/runs', async (req, res) => {
     const { project } = await projectAccess(ctx, req, res, 'viewer');
     const q = parse(pageQuery, req.query);
-    const page = await ctx.store.runs.list(project.id, {
+    const page = await service().list(project.id, {
       limit: q.limit,
       ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
     });
@@ -57,7 +57,7 @@ export function runRoutes(ctx: AppContext): Router {
   router.get('/api/projects/:p/runs/:runId', async (req, res) => {
     const { project } = await projectAccess(ctx, req, res, 'viewer');
     const run =
-      req.params.runId.length <= 100 ? await ctx.store.runs.get(project.id, req.params.runId) : undefined;
+      req.params.runId.length <= 100 ? await service().get(project.id, req.params.runId) : undefined;
     if (!run) throw new ServerError('RUN_NOT_FOUND', 'run not found in this project');
     res.json(run);
   });

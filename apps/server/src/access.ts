@@ -32,8 +32,9 @@ export interface WorkspaceAccess {
   member: Member;
 }
 
-export interface ProjectAccess extends WorkspaceAccess {
+export interface ProjectAccess {
   project: Project;
+  member: Member;
 }
 
 /** The workspace if `user` is a member with at least `need`; 404 for non-members. */
@@ -61,8 +62,8 @@ export async function requireProject(
 ): Promise<ProjectAccess> {
   const project = await store.projects.get(projectId);
   const member = project ? await store.members.get(project.workspaceId, user.id) : undefined;
-  const workspace = project && member ? await store.workspaces.get(project.workspaceId) : undefined;
-  if (!project || !member || !workspace) throw new ServerError('PROJECT_NOT_FOUND', 'project not found');
+  // A membership implies the workspace exists (deleting a workspace removes its members).
+  if (!project || !member) throw new ServerError('PROJECT_NOT_FOUND', 'project not found');
   if (!hasRole(member.role, need)) forbid(member, need, what);
-  return { project, workspace, member };
+  return { project, member };
 }

@@ -8,8 +8,13 @@ import { hashToken, hashesEqual } from './tokens';
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
+/** How long a token → user lookup is reused (users are never deleted or re-keyed in place). */
+const CACHE_MS = 10_000;
+const CACHE_SIZE = 1_000;
+
 /** Express middleware: sets res.locals.user or answers 401. */
 export function authenticate(store: Store) {
+  const cache = new Map<string, { user: User; until: number }>();
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.headers.authorization;
     const match = header === undefined ? null : BEARER.exec(header.trim());
@@ -20,8 +25,15 @@ export function authenticate(store: Store) {
       );
     }
     const hash = hashToken(match[1] as string);
-    const user = await store.users.findByTokenHash(hash);
-    if (!user || !hashesEqual(user.tokenHash, hash)) {
+    const now = Date.now();
+    const hit = cache.get(hash);
+    let user = hit && hit.until > now ? hit.user : undefined;
+    if (!user) {
+      user = await store.users.findByTokenHash(hash);
+      if (!user || !hashesEqual(user.tokenHash, hash)) throw new ServerError('UNAUTHORIZED', 'invalid token');
+      if (cache.size >= CACHE_SIZE) cache.clear();
+      cache.set(hash, { user, until: now + CACHE_MS });
+    } else if (!hashesEqual(user.tokenHash, hash)) {
       throw new ServerError('UNAUTHORIZED', 'invalid token');
     }
     res.locals.user = user;

@@ -47,7 +47,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
   });
   const fn = createFunctionBlockPlugin();
-  const records = new RunRecords(store);
+  const records = new RunRecords(store, (err, record) =>
+    logger.error({ err, runId: record.id }, 'could not save the run record'),
+  );
   const runner = createRunner({
     plugins: [...builtinPlugins(), api, fn],
     sink: recordsSink(records),

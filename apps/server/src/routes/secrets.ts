@@ -116,7 +116,7 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.post('/api/projects/:p/secrets', async (req, res) => {
-    const { project, workspace } = await projectAccess(ctx, req, res, 'admin', 'creating secrets');
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'creating secrets');
     const body = parse(secretCreateSchema, req.body);
     const envs = Object.keys(body.environments ?? {});
     assertEnvironments(project.environments, envs);
@@ -132,7 +132,7 @@ export function secretRoutes(ctx: AppContext): Router {
     const allowedHosts = body.allowedHosts === undefined ? undefined : parseAllowedHosts(body.allowedHosts);
     const base = {
       id: randomUUID(),
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       type: body.type,
       wrappedKey: ctx.secrets.newDataKey(),
@@ -152,7 +152,7 @@ export function secretRoutes(ctx: AppContext): Router {
     });
     changed(project);
     await audit(ctx, {
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       actor: actor(res),
       action: 'secret.create',
@@ -173,7 +173,7 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.patch('/api/projects/:p/secrets/:name', async (req, res) => {
-    const { project, workspace } = await projectAccess(ctx, req, res, 'admin', 'changing secrets');
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'changing secrets');
     const body = parse(secretPatchSchema, req.body ?? {});
     const secret = await load(project, req.params.name);
     const patch: Partial<Secret> = {};
@@ -213,7 +213,7 @@ export function secretRoutes(ctx: AppContext): Router {
       throw new ServerError('SECRET_NOT_FOUND', `secret ${secret.name} not found in this project`);
     changed(project);
     await audit(ctx, {
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       actor: actor(res),
       action: 'secret.update',
@@ -225,7 +225,7 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.put('/api/projects/:p/secrets/:name/environments/:env', async (req, res) => {
-    const { project, workspace } = await projectAccess(ctx, req, res, 'admin', 'changing secret overrides');
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'changing secret overrides');
     const env = parse(environmentKey, req.params.env);
     assertEnvironments(project.environments, [env]);
     const body = parse(overridePutSchema, req.body);
@@ -240,7 +240,7 @@ export function secretRoutes(ctx: AppContext): Router {
       throw new ServerError('SECRET_NOT_FOUND', `secret ${secret.name} not found in this project`);
     changed(project);
     await audit(ctx, {
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       actor: actor(res),
       action: 'secret.override.set',
@@ -251,7 +251,7 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.delete('/api/projects/:p/secrets/:name/environments/:env', async (req, res) => {
-    const { project, workspace } = await projectAccess(ctx, req, res, 'admin', 'changing secret overrides');
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'changing secret overrides');
     const env = parse(environmentKey, req.params.env);
     assertEnvironments(project.environments, [env]);
     const secret = await load(project, req.params.name);
@@ -268,7 +268,7 @@ export function secretRoutes(ctx: AppContext): Router {
       throw new ServerError('SECRET_NOT_FOUND', `secret ${secret.name} not found in this project`);
     changed(project);
     await audit(ctx, {
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       actor: actor(res),
       action: 'secret.override.delete',
@@ -279,7 +279,7 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.delete('/api/projects/:p/secrets/:name', async (req, res) => {
-    const { project, workspace } = await projectAccess(ctx, req, res, 'admin', 'deleting secrets');
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'deleting secrets');
     const secret = await load(project, req.params.name);
     const q = parse(deleteSecretQuery, req.query);
     if (q.confirm !== secret.name) {
@@ -299,7 +299,7 @@ export function secretRoutes(ctx: AppContext): Router {
     await ctx.store.secrets.delete(project.id, secret.name);
     changed(project);
     await audit(ctx, {
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       actor: actor(res),
       action: 'secret.delete',
@@ -310,7 +310,7 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.post('/api/projects/:p/secrets/:name/reveal', async (req, res) => {
-    const { project, workspace } = await projectAccess(ctx, req, res, 'admin', 'revealing secrets');
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'revealing secrets');
     const body = parse(revealSchema, req.body ?? {});
     const secret = await load(project, req.params.name);
     if (secret.visibility !== 'masked' || secret.source !== undefined) {
@@ -337,7 +337,7 @@ export function secretRoutes(ctx: AppContext): Router {
       throw err;
     }
     await audit(ctx, {
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       actor: actor(res),
       action: 'secret.reveal',
@@ -365,13 +365,7 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.post('/api/projects/:p/secrets/:name/make-setting', async (req, res) => {
-    const { project, workspace } = await projectAccess(
-      ctx,
-      req,
-      res,
-      'admin',
-      'turning secrets into settings',
-    );
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'turning secrets into settings');
     const q = parse(makeSettingQuery, req.query);
     const secret = await load(project, req.params.name);
     if (await ctx.store.settings.get(project.id, secret.name)) {
@@ -391,7 +385,7 @@ export function secretRoutes(ctx: AppContext): Router {
     });
     changed(project);
     await audit(ctx, {
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       actor: actor(res),
       action: 'secret.make-setting',

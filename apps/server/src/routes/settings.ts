@@ -66,13 +66,7 @@ export function settingRoutes(ctx: AppContext): Router {
   });
 
   router.post('/api/projects/:p/settings/:name/make-secret', async (req, res) => {
-    const { project, workspace } = await projectAccess(
-      ctx,
-      req,
-      res,
-      'admin',
-      'turning settings into secrets',
-    );
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'turning settings into secrets');
     const body = parse(makeSecretSchema, req.body ?? {});
     const setting = await load(project, req.params.name);
     if (await ctx.store.secrets.get(project.id, setting.name)) {
@@ -84,7 +78,7 @@ export function settingRoutes(ctx: AppContext): Router {
       .map(([env, v]) => [env, parseValue('text', v, env === 'default' ? 'value' : `environments.${env}`)]);
     const base = {
       id: randomUUID(),
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       type: 'text' as const,
       wrappedKey: ctx.secrets.newDataKey(),
@@ -105,7 +99,7 @@ export function settingRoutes(ctx: AppContext): Router {
     });
     ctx.secrets.invalidate(project.id);
     await audit(ctx, {
-      workspaceId: workspace.id,
+      workspaceId: project.workspaceId,
       projectId: project.id,
       actor: currentUser(res).id,
       action: 'setting.make-secret',

@@ -82,6 +82,9 @@ describe('editor walk-through (real server, chromium)', () => {
     await dropdown.getByTestId('secret-description').fill('echo test token');
     await dropdown.getByTestId('secret-save').click();
     await dropdown.waitFor({ state: 'detached' });
+    // the caret stays after the inserted reference; leaving the field shows it as a chip
+    expect(await page.getByTestId('api-headers-value-0').inputValue()).toBe(`<secret:${SECRET}>`);
+    await leaveField(page, 'api-headers-value-0');
     // the reference went in at the caret and renders as a chip, never as a value
     await page.getByTestId('api-headers-value-0-view').getByTestId('secret-chip').waitFor();
     expect(await page.getByTestId('api-headers-value-0-view').textContent()).toContain(SECRET);
@@ -92,6 +95,7 @@ describe('editor walk-through (real server, chromium)', () => {
     await page.getByTestId('api-query-value-0-key').click();
     await page.getByTestId('secret-search').fill('canary');
     await page.getByTestId(`secret-option-${SECRET}`).click();
+    await leaveField(page, 'api-query-value-0');
     await page.getByTestId('api-query-value-0-view').getByTestId('secret-chip').waitFor();
 
     await page.getByTestId('api-body-json').click();
@@ -186,6 +190,14 @@ describe('editor walk-through (real server, chromium)', () => {
     expect(text).not.toContain(Buffer.from(CANARY).toString('base64'));
   }, 60_000);
 
+  it('renames the flow from the list', async () => {
+    await page.getByTestId('back-to-flows').click();
+    await page.getByTestId('rename-flow').first().click();
+    await page.getByTestId('name-input').fill('Echo ticket v2');
+    await page.getByTestId('name-submit').click();
+    await page.getByTestId('flow-row').filter({ hasText: 'Echo ticket v2' }).waitFor();
+  }, 60_000);
+
   it('reveals the masked value once for the owner (fixed dots before)', async () => {
     await page.getByTestId('nav-secrets').click();
     await page.getByTestId(`secret-row-${SECRET}`).getByTestId('open-secret').click();
@@ -264,6 +276,14 @@ describe('editor walk-through (real server, chromium)', () => {
     expect(leaks[0]?.url).toMatch(new RegExp(`/secrets/${SECRET}/reveal$`));
   }, 60_000);
 });
+
+/** Wait until the field has focus again after a pick, then Tab out of it. */
+async function leaveField(p: Page, testId: string): Promise<void> {
+  await expect
+    .poll(() => p.evaluate("document.activeElement && document.activeElement.getAttribute('data-testid')"))
+    .toBe(testId);
+  await p.keyboard.press('Tab');
+}
 
 async function workspaceId(): Promise<string> {
   const me = await apiClient(server.url, server.token)<{ workspaces: { id: string }[] }>('GET', '/api/me');

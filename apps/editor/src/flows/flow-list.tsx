@@ -130,10 +130,7 @@ export function FlowList(props: { onOpen: (id: string) => void }) {
           onClose={() => setDialog(null)}
           onSubmit={async (name) => {
             try {
-              await api.updateFlow(project.id, dialog.flow.id, {
-                name,
-                definition: { ...dialog.flow.definition, name },
-              });
+              await api.updateFlow(project.id, dialog.flow.id, { name });
               setDialog(null);
               await load();
             } catch (err) {

@@ -55,6 +55,8 @@ export function TemplateField(props: Props) {
     const next = v.slice(0, at - replace) + text + v.slice(at);
     props.onChange(next);
     setPopup(null);
+    // keep the raw input (caret after the reference) until the field loses focus; then chips
+    setEditing(true);
     focusAt(at - replace + text.length);
   };
 

@@ -3,6 +3,8 @@
 // 404 (existence does not leak); no token 401. Each request that changes something gets a
 // fresh target of its own, so the order of rows and callers does not matter.
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, createProject, type Harness, type Who } from './test-harness';
 
@@ -37,6 +39,8 @@ describe('invariant 10: role matrix', () => {
   let p: string;
   let flowId: string;
   let runId: string;
+  let slowFlowId: string;
+  let upstream: Server;
   const uniq = () => randomUUID().replace(/-/g, '').slice(0, 12);
   const name = () => `S_${uniq()}`;
 
@@ -75,9 +79,28 @@ describe('invariant 10: role matrix', () => {
         .send({ environment: 'development' })
         .expect(200)
     ).body.id;
+    // A slow local upstream keeps runs in flight for the cancel row.
+    upstream = createServer((_req, res) => {
+      setTimeout(() => res.end('{}'), 1_500);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const port = (upstream.address() as AddressInfo).port;
+    const slow = {
+      start: 'a',
+      blocks: [{ id: 'a', type: 'api', config: { method: 'GET', url: `http://127.0.0.1:${port}/slow` } }],
+    };
+    slowFlowId = (
+      await h
+        .as('owner')
+        .post(`/api/projects/${p}/flows`)
+        .send({ name: 'slow', definition: slow })
+        .expect(201)
+    ).body.id;
   });
   afterAll(async () => {
     await h.close();
+    upstream.closeAllConnections();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
   });
 
   const rows: Row[] = [
@@ -441,17 +464,12 @@ describe('invariant 10: role matrix', () => {
       level: 'editor',
       ok: 200,
       prepare: async () => {
-        // A queued run the queue does not hold (left from an earlier process): cancel records it.
-        const id = randomUUID();
-        await h.store.runs.save({
-          id,
-          projectId: p,
-          flowId,
-          environment: 'development',
-          status: 'queued',
-          queuedAt: new Date().toISOString(),
-          steps: [],
-        });
+        const run = await h
+          .as('owner')
+          .post(`/api/projects/${p}/flows/${slowFlowId}/runs`)
+          .send({ environment: 'development', waitMs: 0 })
+          .expect(202);
+        const id = run.body.id as string;
         return { url: `/api/projects/${p}/runs/${id}/cancel` };
       },
     },

@@ -25,6 +25,9 @@ export class RunRecords {
     private readonly store: Store,
     private readonly onError: (err: unknown, record: StoredRun) => void = () => undefined,
     private readonly flushMs = 250,
+    /** this process executes every run (the in-process queue): a stored run that is neither
+     *  finished nor in memory was left by an earlier process and is reported failed */
+    private readonly orphansFail = true,
   ) {}
 
   /** A snapshot of a run in flight (queued or running). */
@@ -77,7 +80,8 @@ export class RunRecords {
   async get(projectId: string, runId: string): Promise<StoredRun | undefined> {
     const live = this.live.get(runId);
     if (live && live.record.projectId === projectId) return structuredClone(live.record);
-    return this.store.runs.get(projectId, runId);
+    const stored = await this.store.runs.get(projectId, runId);
+    return stored && this.settleOrphan(stored);
   }
 
   /** Newest first; runs in flight that the store does not hold yet head the first page. */
@@ -102,7 +106,10 @@ export class RunRecords {
       ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
     });
     const seen = new Set(head.map((r) => r.id));
-    const items = [...head, ...page.items.filter((r) => !seen.has(r.id)).map((r) => fresher.get(r.id) ?? r)];
+    const items = [
+      ...head,
+      ...page.items.filter((r) => !seen.has(r.id)).map((r) => fresher.get(r.id) ?? this.settleOrphan(r)),
+    ];
     return { ...page, items: structuredClone(items) };
   }
 
@@ -110,6 +117,21 @@ export class RunRecords {
   async flushAll(): Promise<void> {
     const pending = [...this.live.entries()].filter(([, live]) => !live.final).map(([id]) => this.flush(id));
     await Promise.allSettled([...pending, ...this.writes]);
+  }
+
+  /** A run an earlier process left queued or running can never finish: record it as failed. */
+  private settleOrphan(run: StoredRun): StoredRun {
+    if (!this.orphansFail || FINAL_STATUSES.has(run.status) || this.live.has(run.id)) return run;
+    const failed: StoredRun = {
+      ...run,
+      status: 'failed',
+      error: {
+        code: 'WORKER_LOST',
+        message: 'the server stopped before this run finished; start the run again',
+      },
+    };
+    this.store.runs.save(failed).catch((err: unknown) => this.onError(err, failed));
+    return failed;
   }
 
   private async flush(runId: string): Promise<void> {

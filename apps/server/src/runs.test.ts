@@ -174,6 +174,25 @@ describe('runs', () => {
     await h.as('viewer').get(`/api/projects/${p}/runs?limit=abc`).expect(400);
   });
 
+  it('a run an earlier process left running is reported failed (WORKER_LOST), not running forever', async () => {
+    const f = await flow('?orphan=1');
+    const id = 'orphan-run-1';
+    await h.store.runs.save({
+      id,
+      projectId: p,
+      flowId: f,
+      environment: 'production',
+      status: 'running',
+      queuedAt: new Date().toISOString(),
+      steps: [],
+    });
+    const r = await h.as('viewer').get(`/api/projects/${p}/runs/${id}`).expect(200);
+    expect(r.body).toMatchObject({ status: 'failed', error: { code: 'WORKER_LOST' } });
+    const listed = await h.as('viewer').get(`/api/projects/${p}/flows/${f}/runs`).expect(200);
+    expect(listed.body.items.find((x: { id: string }) => x.id === id).status).toBe('failed');
+    await h.as('editor').post(`/api/projects/${p}/runs/${id}/cancel`).expect(409);
+  });
+
   it('invariant 13: without the allow list, a run to 127.0.0.1 fails with EGRESS_PRIVATE_ADDRESS', async () => {
     const strict = await createHarness({ egressAllow: '' });
     try {

@@ -4,13 +4,22 @@
 // id appends a new line (last one wins, position of the first one kept). The file is
 // compacted (rewritten atomically with the newest `limit` records) once it outgrows the
 // limit by a margin. A torn last line (a crash mid-append) is cut off with a warning.
-import { appendFile, readFile, rm, truncate } from 'node:fs/promises';
+//
+// Writes go through one open file handle (O_APPEND) per file and are group-committed: lines
+// appended while a write is in flight are written together by the next write. An append
+// resolves once its line has been handed to the OS (it survives a killed process), and the
+// index only ever holds what the file holds. The index keeps each record's JSON line (the
+// text that was written) and parses it when a record is read.
+import { appendFile, type FileHandle, open, readFile, rm, truncate } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write';
 import { StoreError, type StoreLogger } from './store-error';
 
 interface Entry<T> {
   seq: number;
-  record: T;
+  /** the record's JSON line as written, without the newline */
+  line: string;
+  /** the parsed line, kept once a filter needed it (never handed out) */
+  parsed?: T;
 }
 
 interface LogState<T> {
@@ -20,6 +29,13 @@ interface LogState<T> {
   nextSeq: number;
   /** lines in the file, superseded ones included */
   lines: number;
+}
+
+interface Pending {
+  id: string;
+  line: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 export interface AppendLogOptions {
@@ -37,6 +53,12 @@ export interface LogPage<T> {
 export class AppendLog<T extends { id: string }> {
   private state: Promise<LogState<T>> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** lines waiting for the next write */
+  private queue: Pending[] = [];
+  private draining = false;
+  private handle: FileHandle | undefined;
+  /** bytes in the file after the last complete write (a failed write is cut back to it) */
+  private size = 0;
 
   constructor(private readonly options: AppendLogOptions) {}
 
@@ -44,28 +66,27 @@ export class AppendLog<T extends { id: string }> {
     return this.options.file;
   }
 
-  /** Appends (or supersedes by id) one record; resolves once it is in the file. */
+  /** Appends (or supersedes by id) one record; resolves once it is in the file. The record
+   *  is serialised now, so the caller may change it afterwards. */
   append(record: T): Promise<void> {
-    return this.serial(async () => {
-      const state = await this.load();
-      await appendFile(this.options.file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-      state.lines++;
-      const existing = state.entries.get(record.id);
-      if (existing) existing.record = record;
-      else {
-        state.entries.set(record.id, { seq: state.nextSeq++, record });
-        state.order.push(record.id);
+    return this.appendLine(record.id, JSON.stringify(record));
+  }
+
+  /** Appends a record already serialised as one JSON line (no newline) with this id. */
+  appendLine(id: string, line: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ id, line, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        void this.serial(() => this.drain());
       }
-      const { limit } = this.options;
-      const margin = Math.max(100, Math.ceil(limit / 2));
-      if (state.entries.size > limit + margin || state.lines > 2 * limit + margin) await this.compact(state);
     });
   }
 
   async get(id: string): Promise<T | undefined> {
     const state = await this.load();
     const entry = state.entries.get(id);
-    return entry && structuredClone(entry.record);
+    return entry && (JSON.parse(entry.line) as T);
   }
 
   /** Newest first; `cursor` continues after the last item of the previous page. */
@@ -82,12 +103,12 @@ export class AppendLog<T extends { id: string }> {
     for (let i = this.startIndex(state, before); i >= 0; i--) {
       const entry = state.entries.get(state.order[i] as string);
       if (entry === undefined) continue;
-      if (opts.filter && !opts.filter(entry.record)) continue;
+      if (opts.filter && !opts.filter((entry.parsed ??= JSON.parse(entry.line) as T))) continue;
       if (items.length === opts.limit) {
         more = true;
         break;
       }
-      items.push(structuredClone(entry.record));
+      items.push(JSON.parse(entry.line) as T);
       lastSeq = entry.seq;
     }
     return more ? { items, next: encodeCursor(lastSeq) } : { items };
@@ -96,6 +117,7 @@ export class AppendLog<T extends { id: string }> {
   /** Deletes the file and forgets the index (project deleted). */
   remove(): Promise<void> {
     return this.serial(async () => {
+      await this.closeHandle();
       await rm(this.options.file, { force: true });
       this.state = Promise.resolve(emptyState());
     });
@@ -106,10 +128,87 @@ export class AppendLog<T extends { id: string }> {
     await this.tail.catch(() => undefined);
   }
 
+  /** Waits for pending appends and closes the file (a later append opens it again). */
+  close(): Promise<void> {
+    return this.serial(() => this.closeHandle());
+  }
+
   private serial<R>(fn: () => Promise<R>): Promise<R> {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Writes queued lines, one write per batch, until the queue is empty. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        let state: LogState<T>;
+        try {
+          state = await this.load();
+          let text = '';
+          for (const p of batch) text += `${p.line}\n`;
+          await this.write(Buffer.from(text, 'utf8'));
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+          continue;
+        }
+        for (const p of batch) this.index(state, p.id, p.line);
+        // the batch is acknowledged after a due compaction, so that no reader sees more
+        // than the retention allows once an append has resolved
+        const { limit } = this.options;
+        const margin = Math.max(100, Math.ceil(limit / 2));
+        if (state.entries.size > limit + margin || state.lines > 2 * limit + margin) {
+          try {
+            await this.compact(state);
+          } catch (err) {
+            this.options.logger?.warn(
+              { file: this.options.file, err: (err as Error).message },
+              'could not compact the file; it is retried on a later append',
+            );
+          }
+        }
+        for (const p of batch) p.resolve();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Appends `buf` whole through the open handle; on failure the file is cut back to its last
+   *  complete line so that a later append does not continue a torn one. */
+  private async write(buf: Buffer): Promise<void> {
+    if (!this.handle) {
+      const fh = await open(this.options.file, 'a', 0o600);
+      try {
+        this.size = (await fh.stat()).size;
+      } catch (err) {
+        await fh.close().catch(() => undefined);
+        throw err;
+      }
+      this.handle = fh;
+    }
+    const fh = this.handle;
+    try {
+      let done = 0;
+      while (done < buf.length) {
+        const { bytesWritten } = await fh.write(buf, done, buf.length - done);
+        done += bytesWritten;
+      }
+      this.size += buf.length;
+    } catch (err) {
+      await fh.truncate(this.size).catch(() => undefined);
+      await this.closeHandle();
+      throw err;
+    }
+  }
+
+  private async closeHandle(): Promise<void> {
+    const fh = this.handle;
+    this.handle = undefined;
+    await fh?.close().catch(() => undefined);
   }
 
   /** index of the newest entry older than `before` in state.order */
@@ -156,14 +255,14 @@ export class AppendLog<T extends { id: string }> {
           `${this.options.file} line ${i + 1} is not a valid record; fix or remove that line (flowsafe never rewrites it on its own)`,
         );
       }
-      this.index(state, record);
+      this.index(state, record.id, line);
     });
     if (last !== '') {
       const record = parseRecord<T>(last);
       if (record !== undefined) {
         // complete record whose newline did not make it: finish the line
         await appendFile(this.options.file, '\n');
-        this.index(state, record);
+        this.index(state, record.id, last);
       } else {
         const keep = Buffer.byteLength(text) - Buffer.byteLength(last);
         this.options.logger?.warn(
@@ -176,24 +275,29 @@ export class AppendLog<T extends { id: string }> {
     return state;
   }
 
-  private index(state: LogState<T>, record: T): void {
+  private index(state: LogState<T>, id: string, line: string): void {
     state.lines++;
-    const existing = state.entries.get(record.id);
-    if (existing) existing.record = record;
-    else {
-      state.entries.set(record.id, { seq: state.nextSeq++, record });
-      state.order.push(record.id);
+    const existing = state.entries.get(id);
+    if (existing) {
+      existing.line = line;
+      delete existing.parsed;
+    } else {
+      state.entries.set(id, { seq: state.nextSeq++, line });
+      state.order.push(id);
     }
   }
 
-  /** Keeps the newest `limit` records: rewrites the file atomically, one line each. */
+  /** Keeps the newest `limit` records: rewrites the file atomically, one line each. The open
+   *  handle points at the replaced file, so it is closed first (the next write reopens). */
   private async compact(state: LogState<T>): Promise<void> {
     const live = state.order;
-    const drop = live.length - this.options.limit;
+    const drop = Math.max(0, live.length - this.options.limit);
     const kept = drop > 0 ? live.slice(drop) : live;
-    for (const id of live.slice(0, Math.max(0, drop))) state.entries.delete(id);
-    const text = kept.map((id) => `${JSON.stringify(state.entries.get(id)?.record)}\n`).join('');
+    let text = '';
+    for (const id of kept) text += `${state.entries.get(id)?.line}\n`;
+    await this.closeHandle();
     await writeFileAtomic(this.options.file, text);
+    for (const id of live.slice(0, drop)) state.entries.delete(id);
     state.order = kept;
     state.lines = kept.length;
   }

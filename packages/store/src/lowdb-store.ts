@@ -109,7 +109,7 @@ export async function openLowdbStore(options: LowdbStoreOptions): Promise<Store>
 
   async function close(): Promise<void> {
     await main.close();
-    for (const l of logs.values()) await l.flush();
+    for (const l of logs.values()) await l.close();
   }
 
   return createStore(live, close);
@@ -403,9 +403,10 @@ function auditRepo(ctx: Context): AuditRepo {
 function runsRepo(ctx: Context): RunsRepo {
   return {
     async save(run) {
-      const record = copy(run);
       const log = ctx.runs(run.projectId);
-      await ctx.afterCommit(() => log.append(record));
+      // serialised now: the line is the snapshot (a transaction appends it after commit)
+      const line = JSON.stringify(run);
+      await ctx.afterCommit(() => log.appendLine(run.id, line));
     },
     get: (projectId, runId) => ctx.runs(projectId).get(runId),
     async list(projectId, opts = {}) {

@@ -4,7 +4,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/server/src/**/*.test.ts', 'apps/editor/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/server/src/**/*.test.ts',
+      'apps/editor/src/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     pool: 'forks',
     execArgv: ['--no-node-snapshot'],
     testTimeout: 30_000,

@@ -14,7 +14,10 @@ const results = {};
 let failed = 0;
 for (const name of names) {
   process.stderr.write(`\n== bench:${name}\n`);
-  const run = spawnSync('pnpm', ['run', '--silent', `bench:${name}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const run = spawnSync('pnpm', ['run', '--silent', `bench:${name}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   process.stderr.write(run.stdout ?? '');
   const last = (run.stdout ?? '').trim().split('\n').pop() ?? '';
   try {

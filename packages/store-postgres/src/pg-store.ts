@@ -45,8 +45,7 @@ const optional = <T>(v: T | null | undefined): T | undefined => (v === null ? un
 
 /** Map a unique violation to the store's CONFLICT error; rethrow anything else. */
 function conflict(err: unknown, what: string): never {
-  if ((err as { code?: string }).code === '23505')
-    throw new StoreError('CONFLICT', `${what} already exists`);
+  if ((err as { code?: string }).code === '23505') throw new StoreError('CONFLICT', `${what} already exists`);
   throw err;
 }
 

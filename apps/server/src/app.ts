@@ -7,6 +7,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { redactJsonResponses } from '@flowsafe/redact';
 import { authenticate } from './auth';
+import { limitBodyDepth } from './body-depth';
 import { type AppContext, responseRedactor } from './context';
 import { ServerError, toErrorResponse } from './errors';
 import { requestLogger } from './logger';
@@ -68,6 +69,7 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
     '/api',
     requireJsonBody,
     express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }),
+    limitBodyDepth,
   );
   app.use('/api', authenticate(ctx.store));
   app.use(workspaceRoutes(ctx));

@@ -392,13 +392,49 @@ describe('bad input: none answers 5xx, each answers its documented code', () => 
       status: 422,
       code: 'FLOW_INVALID',
     });
+    const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
     add({
-      label: 'flow with deeply nested definition',
+      label: 'flow nested 5,000 levels deep',
+      method: 'post',
+      url: `/api/projects/${p}/flows`,
+      body: `{"name":"x","definition":${deep(5000)}}`,
+      type: 'application/json',
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    add({
+      label: 'blocks nested 100,000 arrays deep',
+      method: 'post',
+      url: `/api/projects/${p}/flows`,
+      body: `{"name":"x","definition":{"start":"a","blocks":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`,
+      type: 'application/json',
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    add({
+      label: 'run input nested 1,000 levels deep',
+      method: 'post',
+      url: `/api/projects/${p}/flows/${f}/runs`,
+      body: `{"environment":"production","input":${deep(1000)}}`,
+      type: 'application/json',
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    add({
+      label: 'flow at the depth limit is judged by the runner',
+      method: 'post',
+      url: `/api/projects/${p}/flows`,
+      body: { name: 'x', definition: JSON.parse(deep(60)) },
+      status: 422,
+      code: 'FLOW_INVALID',
+    });
+    add({
+      label: 'flow nested 500 levels deep',
       method: 'post',
       url: `/api/projects/${p}/flows`,
       body: { name: 'x', definition: JSON.parse('{"a":'.repeat(500) + '1' + '}'.repeat(500)) },
-      status: 422,
-      code: 'FLOW_INVALID',
+      status: 400,
+      code: 'VALIDATION_FAILED',
     });
     V('flow put with nothing', 'put', `/api/projects/${p}/flows/${f}`, {});
     add({

@@ -14,12 +14,12 @@ import { Writable } from 'node:stream';
 // express and its types live in apps/server (the root package does not depend on them)
 import type expressTypes from '../apps/server/node_modules/@types/express';
 import { Agent, request } from '../apps/server/node_modules/undici/index.js';
-import { Redactor } from '../packages/redact/src/index';
-import { MasterKey } from '../packages/secrets/src/index';
-import { bootstrap, createApp, createServices } from '../apps/server/src/index';
-import { createServerLogger } from '../apps/server/src/logger';
+import { Redactor } from '@flowsafe/redact';
+import { MasterKey } from '@flowsafe/secrets';
+import { bootstrap, createApp, createServerLogger, createServices } from '@flowsafe/server';
 
-const express = createRequire(import.meta.url)('../apps/server/node_modules/express') as typeof expressTypes;
+// the server's own express, resolved from @flowsafe/server
+const express = createRequire(import.meta.resolve('@flowsafe/server'))('express') as typeof expressTypes;
 const CONCURRENCY = 16;
 const TOTAL = Number(process.env.BENCH_SERVER_TOTAL ?? 3000);
 const ROUNDS = 3;

@@ -4,6 +4,7 @@ export { bootstrap, BootstrapError, KEY_CHECK_META, OWNER_TOKEN_FILE } from './b
 export { ConfigError, loadConfig, type Config } from './config';
 export type { AppContext } from './context';
 export { ERROR_STATUS, ServerError, type ErrorCode } from './errors';
+export { createServerLogger } from './logger';
 export { openApiDocument, OPERATIONS } from './openapi';
 export { createServices, type Services, type ServicesOptions } from './services';
 export { startServer, type RunningServer } from './server';

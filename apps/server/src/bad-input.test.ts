@@ -381,7 +381,7 @@ describe('bad input: none answers 5xx, each answers its documented code', () => 
       method: 'post',
       url: `/api/projects/${p}/flows`,
       body: { name: 'x', definition: { start: 'a' } },
-      status: 422,
+      status: 400,
       code: 'FLOW_INVALID',
     });
     add({
@@ -389,7 +389,7 @@ describe('bad input: none answers 5xx, each answers its documented code', () => 
       method: 'post',
       url: `/api/projects/${p}/flows`,
       body: { name: 'x', definition: { start: 'a', blocks: [{ id: 'a', type: 'shell', config: {} }] } },
-      status: 422,
+      status: 400,
       code: 'FLOW_INVALID',
     });
     const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
@@ -425,7 +425,7 @@ describe('bad input: none answers 5xx, each answers its documented code', () => 
       method: 'post',
       url: `/api/projects/${p}/flows`,
       body: { name: 'x', definition: JSON.parse(deep(60)) },
-      status: 422,
+      status: 400,
       code: 'FLOW_INVALID',
     });
     add({

@@ -1,5 +1,6 @@
 // The checks a flow definition passes before it is saved: the runner's validation (shape,
-// block configs, unknown <secret:…> names → 422 FLOW_INVALID with issue paths), push
+// block configs → 400 FLOW_INVALID with issue paths; only unknown <secret:…> names → 422
+// SECRET_REFERENCE_UNKNOWN, SPEC §8's "bad reference"), push
 // protection (invariant 8) and the project's requireAllowedHosts policy (SPEC §12).
 import type { Project } from '@flowsafe/store';
 import type { AppContext } from './context';
@@ -22,8 +23,9 @@ export async function checkFlow(
   if (!result.ok) {
     const first = result.issues[0];
     const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
+    const onlyReferences = result.issues.every((issue) => issue.code === 'UNKNOWN_SECRET');
     throw new ServerError(
-      'FLOW_INVALID',
+      onlyReferences ? 'SECRET_REFERENCE_UNKNOWN' : 'FLOW_INVALID',
       `the flow is not valid: ${where}${first?.message ?? 'invalid definition'}`,
       { issues: result.issues },
     );

@@ -53,20 +53,21 @@ describe('flows', () => {
     await h.as('editor').get(`/api/projects/${p}/flows/${id}`).expect(404);
   });
 
-  it('validation errors from the runner are 422 with issue paths; unknown secrets are refused', async () => {
+  it('validation errors from the runner are 400 with issue paths; unknown secrets are 422 bad references', async () => {
     const r = await h
       .as('editor')
       .post(`/api/projects/${p}/flows`)
       .send({ name: 'bad', definition: apiFlow({ X: '<secret:NOPE>' }) })
       .expect(422);
-    expect(r.body.error.code).toBe('FLOW_INVALID');
+    expect(r.body.error.code).toBe('SECRET_REFERENCE_UNKNOWN');
     expect(r.body.error.details.issues[0].path).toEqual(expect.arrayContaining(['blocks', 0]));
     const shape = await h
       .as('editor')
       .post(`/api/projects/${p}/flows`)
       .send({ name: 'bad', definition: { start: 'x', blocks: 'nope' } })
-      .expect(422);
+      .expect(400);
     expect(shape.body.error.code).toBe('FLOW_INVALID');
+    expect(shape.body.error.details.issues.length).toBeGreaterThan(0);
   });
 
   it('invariant 8: push protection refuses the raw value of a secret in a flow', async () => {

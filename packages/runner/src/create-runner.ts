@@ -1,6 +1,7 @@
 // createRunner: registers block plugins by type, applies default limits and hands out
 // validate (save time) and run (execution). Options → defaults → one typed object.
 import { executeRun } from './execute-run';
+import { FlowCache } from './flow-cache';
 import { RunnerError } from './runner-error';
 import type { BlockPlugin, Runner, RunnerLimits, RunnerOptions } from './types';
 import { validateFlow } from './validate-flow';
@@ -35,7 +36,7 @@ export function createRunner(options: RunnerOptions): Runner {
     maxSteps: checkLimit('maxSteps', options.limits?.maxSteps ?? DEFAULT_LIMITS.maxSteps),
     runTimeoutMs: checkLimit('runTimeoutMs', options.limits?.runTimeoutMs ?? DEFAULT_LIMITS.runTimeoutMs),
   };
-  const deps = { plugins, sink: options.sink, limits, logger: options.logger };
+  const deps = { plugins, sink: options.sink, limits, logger: options.logger, flows: new FlowCache() };
 
   return {
     plugins,

@@ -5,11 +5,10 @@
 // Output: the end block's output; a flow that ends without an end block (a block with no
 // `next`, or a branch left empty) outputs its final variables.
 import type { Redactor } from '@flowsafe/redact';
-import { flowDefinitionSchema } from './flow-schema';
+import { FlowCache, parseBlockConfig } from './flow-cache';
 import { RunnerError } from './runner-error';
 import type {
   BlockContext,
-  BlockDefinition,
   BlockPlugin,
   BlockResult,
   RunnerLimits,
@@ -25,7 +24,12 @@ export interface ExecutorDeps {
   sink?: RunSink | undefined;
   limits: RunnerLimits;
   logger?: RunnerLogger | undefined;
+  /** parsed definitions kept between runs (createRunner passes one per runner) */
+  flows?: FlowCache | undefined;
 }
+
+/** for executeRun called without a cache of its own */
+const sharedFlows = new FlowCache({ maxEntries: 64 });
 
 /** A step keeps at most this many log lines of at most this many characters (records stay small). */
 export const MAX_LOG_LINES = 200;
@@ -137,8 +141,10 @@ export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<
   if (callerSignal?.aborted) onCallerAbort();
   else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
 
+  // The start snapshot is saved while the blocks run; the final record is saved only after
+  // it (same promise chain), so a sink never sees the final record overtaken by the start one.
+  const started = save(redactor.redactJson(record));
   try {
-    await save(redactor.redactJson(record));
     await walk(deps, opts, record, controller.signal, startedAtMs + runTimeoutMs);
   } finally {
     clearTimeout(timer);
@@ -147,6 +153,7 @@ export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<
 
   record.durationMs = roundMs(performance.now() - t0);
   const final = redactor.redactJson(record);
+  await started;
   await save(final);
   return final;
 }
@@ -165,19 +172,13 @@ async function walk(
   deadline: number,
 ): Promise<void> {
   const { redactor } = opts;
-  const parsed = flowDefinitionSchema.safeParse(opts.definition);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
+  const flow = (deps.flows ?? sharedFlows).compile(opts.definition);
+  if (!flow.ok) {
     record.status = 'failed';
-    record.error = {
-      code: 'FLOW_INVALID',
-      message: `the flow definition is invalid: ${first ? `${first.path.join('.')}: ${first.message}` : 'unknown problem'}`,
-    };
+    record.error = { code: 'FLOW_INVALID', message: flow.message };
     return;
   }
-  const definition = parsed.data;
-  const blocks = new Map<string, BlockDefinition>();
-  for (const block of definition.blocks) if (!blocks.has(block.id)) blocks.set(block.id, block);
+  const { definition, blocks } = flow;
 
   const settings = Object.freeze({ ...opts.settings });
   let variables: Record<string, unknown> = redactor.redactJson({ ...definition.variables, ...opts.input });
@@ -199,13 +200,14 @@ async function walk(
       };
       return;
     }
-    const block = blocks.get(nextId);
-    if (!block) {
+    const compiled = blocks.get(nextId);
+    if (!compiled) {
       record.status = 'failed';
       record.error = { code: 'FLOW_INVALID', message: `block "${nextId}" does not exist` };
       return;
     }
     executed += 1;
+    const block = compiled.def;
 
     const step: StepRecord = {
       blockId: block.id,
@@ -222,14 +224,8 @@ async function walk(
     try {
       const plugin = deps.plugins.get(block.type);
       if (!plugin) throw new RunnerError('UNKNOWN_BLOCK_TYPE', `unknown block type "${block.type}"`);
-      const config = await plugin.configSchema.safeParseAsync(block.config);
-      if (!config.success) {
-        const first = config.error.issues[0];
-        throw new RunnerError(
-          'FLOW_INVALID',
-          `the config of block "${block.id}" is invalid: ${first ? `${first.path.join('.')}: ${first.message}` : ''}`,
-        );
-      }
+      const config = await parseBlockConfig(compiled, plugin);
+      if (!config.ok) throw new RunnerError('FLOW_INVALID', config.message);
       const ctx: BlockContext = {
         run: opts.run,
         block: { id: block.id, type: block.type },

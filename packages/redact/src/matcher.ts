@@ -29,6 +29,8 @@ export interface Matcher {
   readonly entries: readonly PatternEntry[];
   /** Total number of pattern characters (the build cost). */
   readonly chars: number;
+  /** Length of the shortest pattern (dead ones included): shorter text holds no match. */
+  readonly shortest: number;
 }
 
 /** The longest alive pattern ending in state `si` (a state index, not an offset). */
@@ -47,8 +49,10 @@ export function compileMatcher(entries: readonly PatternEntry[]): Matcher {
   const cmap = new Uint16Array(65536);
   let width = 1;
   let chars = 0;
+  let shortest = Infinity;
   for (const { text } of entries) {
     chars += text.length;
+    if (text.length < shortest) shortest = text.length;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (cmap[c] === 0) cmap[c] = width++;
@@ -140,5 +144,6 @@ export function compileMatcher(entries: readonly PatternEntry[]): Matcher {
     fail,
     entries,
     chars,
+    shortest,
   };
 }

@@ -232,6 +232,22 @@ describe('Redactor', () => {
     expect(child.findFirst('x late-secret y child-secret')).toEqual({ name: 'LATE' });
   });
 
+  it('a child that already scanned sees values its parents add later, also shorter ones', () => {
+    const root = new Redactor();
+    root.add('LONG', 'a-rather-long-secret-value');
+    const parent = root.child();
+    const child = parent.child();
+    expect(child.redact('abcd a-rather-long-secret-value')).toBe('abcd [REDACTED:LONG]');
+    expect(child.redact('abcd')).toBe('abcd');
+    root.add('SHORT', 'abcd');
+    expect(child.redact('abcd')).toBe('[REDACTED:SHORT]');
+    parent.add('MID', 'wxyz1');
+    expect(child.redact('wxyz1')).toBe('[REDACTED:MID]');
+    expect(child.redactJson({ abcd: 'wxyz1', n: 1 })).toEqual({ '[REDACTED:SHORT]': '[REDACTED:MID]', n: 1 });
+    root.remove('SHORT');
+    expect(child.redact('abcd')).toBe('abcd');
+  });
+
   it('findFirst names the leftmost value for push protection', () => {
     const r = new Redactor();
     r.add('API_KEY', 'sk_live_abcdef');

@@ -48,6 +48,10 @@ export class Redactor {
   #pending: OwnEntry[] = [];
   #small: Matcher | undefined;
   #dirty = false;
+  /** the layers last handed out, the parent's layers they were built on, their shortest pattern */
+  #layers: readonly Matcher[] | undefined;
+  #layersParent: readonly Matcher[] | undefined;
+  #shortest = Infinity;
 
   constructor(options: RedactorOptions = {}, parent?: Redactor) {
     const minLength = options.minLength ?? 4;
@@ -150,7 +154,10 @@ export class Redactor {
 
   /** Every occurrence of a known value -> [REDACTED:NAME]; the longest match wins. */
   redact(text: string): string {
-    return scan(this.layers(), text, true).output;
+    const layers = this.layers();
+    // text shorter than every pattern cannot hold one (most keys and small values)
+    if (text.length < this.#shortest) return text;
+    return scan(layers, text, true).output;
   }
 
   /** Redact UTF-8 bytes. Returns the same buffer when nothing was masked. */
@@ -186,12 +193,25 @@ export class Redactor {
     return scan(this.layers(), text, final, frontier);
   }
 
-  /** @internal The compiled automata to scan with, parents' first. */
-  layers(): Matcher[] {
-    const layers = this.#parent?.layers() ?? [];
+  /** @internal The compiled automata to scan with, parents' first. The same (read-only) array
+   *  is handed out until this redactor or a parent changes its automata. */
+  layers(): readonly Matcher[] {
+    const parent = this.#parent?.layers();
     if (this.#dirty) this.#compile();
-    if (this.#main !== undefined) layers.push(this.#main);
-    if (this.#small !== undefined) layers.push(this.#small);
+    if (this.#layers !== undefined && this.#layersParent === parent) return this.#layers;
+    let layers: readonly Matcher[];
+    if (this.#main === undefined && this.#small === undefined) layers = parent ?? [];
+    else {
+      const own = [...(parent ?? [])];
+      if (this.#main !== undefined) own.push(this.#main);
+      if (this.#small !== undefined) own.push(this.#small);
+      layers = own;
+    }
+    let shortest = Infinity;
+    for (const m of layers) if (m.shortest < shortest) shortest = m.shortest;
+    this.#layers = layers;
+    this.#layersParent = parent;
+    this.#shortest = shortest;
     return layers;
   }
 
@@ -264,6 +284,7 @@ export class Redactor {
 
   #compile(): void {
     this.#dirty = false;
+    this.#layers = undefined;
     const mainChars = this.#main?.chars ?? 0;
     let pendingChars = 0;
     for (const e of this.#pending) pendingChars += e.text.length;

@@ -19,6 +19,7 @@ import { flowRoutes } from './routes/flows';
 import { memberRoutes } from './routes/members';
 import { projectRoutes } from './routes/projects';
 import { runRoutes } from './routes/runs';
+import { secretStoreRoutes } from './routes/secret-stores';
 import { secretRoutes } from './routes/secrets';
 import { settingRoutes } from './routes/settings';
 import { workspaceRoutes } from './routes/workspaces';
@@ -78,6 +79,7 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
   app.use(projectRoutes(ctx));
   app.use(environmentRoutes(ctx));
   app.use(secretRoutes(ctx));
+  app.use(secretStoreRoutes(ctx));
   app.use(settingRoutes(ctx));
   app.use(flowRoutes(ctx));
   app.use(runRoutes(ctx));

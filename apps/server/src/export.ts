@@ -2,6 +2,8 @@
 // visibility, allowed hosts and which environments had values — never a value or a sealed
 // value. Import and duplicate both create a new project from a bundle, so every secret of the
 // new project shows `missing` for the environments that had values until one is entered.
+// A secret kept in an external store keeps its `source` (store name and refs are not
+// secrets); in a workspace without that store it shows `missing` until the store exists.
 import { randomUUID } from 'node:crypto';
 import type { Project, Store } from '@flowsafe/store';
 import type { AppContext } from './context';
@@ -31,6 +33,15 @@ export async function buildBundle(store: Store, project: Project): Promise<Bundl
       ...(s.description !== undefined ? { description: s.description } : {}),
       // environments with a value now, plus those still missing since an earlier import
       hadValues: [...new Set([...Object.keys(s.values), ...(s.missing ?? [])])],
+      ...(s.source !== undefined
+        ? {
+            source: {
+              store: s.source.store,
+              ref: s.source.ref,
+              ...(s.source.environments !== undefined ? { environments: { ...s.source.environments } } : {}),
+            },
+          }
+        : {}),
     })),
     flows: flows.map((f) => ({
       name: f.name,
@@ -81,8 +92,17 @@ export async function projectFromBundle(
   const secrets = bundle.secrets.map((s) => ({
     ...s,
     allowedHosts: s.allowedHosts === undefined ? undefined : parseAllowedHosts(s.allowedHosts),
-    missing: s.hadValues.filter((e) => known.has(e)),
+    missing: s.source !== undefined ? [] : s.hadValues.filter((e) => known.has(e)),
   }));
+  for (const s of secrets) {
+    for (const env of Object.keys(s.source?.environments ?? {})) {
+      if (!known.has(env))
+        throw new ServerError(
+          'BUNDLE_INVALID',
+          `secret ${s.name} has a ref for ${env}, which is not an environment of the bundle`,
+        );
+    }
+  }
 
   const project = await ctx.store.transaction(async (tx) => {
     const created = await tx.projects.create({
@@ -103,12 +123,13 @@ export async function projectFromBundle(
         projectId: created.id,
         name: s.name,
         type: s.type,
-        visibility: s.visibility,
+        visibility: s.source !== undefined ? 'restricted' : s.visibility,
         ...(s.allowedHosts !== undefined ? { allowedHosts: s.allowedHosts } : {}),
         ...(s.description !== undefined ? { description: s.description } : {}),
         wrappedKey: ctx.secrets.newDataKey(),
         values: {},
         missing: s.missing,
+        ...(s.source !== undefined ? { source: s.source } : {}),
       });
     }
     for (const f of bundle.flows)

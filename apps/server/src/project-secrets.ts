@@ -3,18 +3,22 @@
 // knows every value of every secret of the project (all environments, all fields, basic-auth
 // pairs) so that responses, errors, logs and run records never carry one (invariant 6).
 // It also implements the api-block's SecretAccess: describe() for the egress check and
-// open() at dispatch, each use audited (invariant 12).
+// open() at dispatch, each use audited (invariant 12). Secrets kept in an external store
+// (SPEC §12) are resolved through ExternalSecrets; what it fetches reaches these redactors first.
 import { Redactor } from '@flowsafe/redact';
+import { refFor } from '@flowsafe/secret-stores';
 import {
   type KeyRing,
   pickEnvironment,
   type SealedValue,
   type SecretType,
   type SecretValue,
+  type ValueField,
   valueFields,
   type WrappedKey,
 } from '@flowsafe/secrets';
 import type { Secret, Store } from '@flowsafe/store';
+import { ExternalSecrets, registerFields } from './external-secrets';
 
 /** Identity of a run, as the api-block passes it (ids only). */
 export interface RunRef {
@@ -35,6 +39,7 @@ export interface SecretDescription {
 interface Entry {
   redactor: Redactor;
   secrets: Map<string, Secret>;
+  workspaceId?: string;
 }
 
 export interface ProjectSecretsOptions {
@@ -51,11 +56,40 @@ export class ProjectSecrets {
   private readonly loading = new Map<string, Promise<Entry>>();
   private readonly loaded = new Map<string, Entry>();
   private readonly versions = new Map<string, number>();
+  /** external secret stores of every workspace (SPEC §12) */
+  readonly external: ExternalSecrets;
 
   constructor(opts: ProjectSecretsOptions) {
     this.store = opts.store;
     this.keyRing = opts.keyRing;
     this.global = opts.global;
+    this.external = new ExternalSecrets({
+      store: opts.store,
+      keyRing: opts.keyRing,
+      onValue: (workspaceId, name, type, fields) => this.rememberFields(workspaceId, name, type, fields),
+      knows: (workspaceId, value) => this.knows(workspaceId, value),
+    });
+  }
+
+  /** Registers fetched or credential fields with the global redactor and every loaded project of the workspace. */
+  rememberFields(workspaceId: string, name: string, type: SecretType, fields: ValueField[]): void {
+    registerFields(this.global, name, type, fields);
+    for (const entry of this.loaded.values())
+      if (entry.workspaceId === workspaceId) registerFields(entry.redactor, name, type, fields);
+    for (const pending of this.loading.values())
+      void pending.then(
+        (entry) => {
+          if (entry.workspaceId === workspaceId) registerFields(entry.redactor, name, type, fields);
+        },
+        () => undefined,
+      );
+  }
+
+  private knows(workspaceId: string, value: string): boolean {
+    if (!this.global.has(value)) return false;
+    for (const entry of this.loaded.values())
+      if (entry.workspaceId === workspaceId && !entry.redactor.has(value)) return false;
+    return true;
   }
 
   /** The redactor of a project (built on first use, rebuilt after a change). */
@@ -88,9 +122,20 @@ export class ProjectSecrets {
   }
 
   private async build(projectId: string): Promise<Entry> {
-    const list = await this.store.secrets.list(projectId);
+    const [list, project] = await Promise.all([
+      this.store.secrets.list(projectId),
+      this.store.projects.get(projectId),
+    ]);
     const redactor = new Redactor();
     const secrets = new Map<string, Secret>();
+    const workspaceId = project?.workspaceId;
+    if (workspaceId !== undefined) {
+      // The workspace's store credentials are masked in this project's logs and errors too.
+      for (const config of await this.store.secretStores.list(workspaceId)) {
+        for (const [field, value] of Object.entries(this.external.openCredentials(config)))
+          registerFields(redactor, `store ${config.name}`, 'text', [{ field, value }]);
+      }
+    }
     for (const secret of list) {
       secrets.set(secret.name, secret);
       for (const env of Object.keys(secret.values)) {
@@ -99,7 +144,7 @@ export class ProjectSecrets {
         register(this.global, secret.name, secret.type, value);
       }
     }
-    return { redactor, secrets };
+    return workspaceId === undefined ? { redactor, secrets } : { redactor, secrets, workspaceId };
   }
 
   /** A fresh data key for a new secret, wrapped by the master key. */
@@ -167,6 +212,16 @@ export class ProjectSecrets {
         code: 'SECRET_NOT_FOUND',
       });
     }
+    if (secret.source !== undefined) {
+      // Registered with the redactors inside resolve (onFetched), before it is returned.
+      return this.external.resolve(run.workspaceId, {
+        store: secret.source.store,
+        ref: refFor(secret.source, run.environment),
+        type: secret.type,
+        secretName: secret.name,
+        environment: run.environment,
+      });
+    }
     return this.openFor(secret, run.environment).value;
   }
 
@@ -177,6 +232,10 @@ export class ProjectSecrets {
     environment: string;
     blockId: string;
   }): Promise<void> {
+    const secret =
+      this.loaded.get(event.run.projectId)?.secrets.get(event.secret) ??
+      (await this.store.secrets.get(event.run.projectId, event.secret));
+    const store = secret?.source?.store;
     await this.store.audit.append({
       workspaceId: event.run.workspaceId,
       projectId: event.run.projectId,
@@ -186,7 +245,7 @@ export class ProjectSecrets {
       environment: event.environment,
       flowId: event.run.flowId,
       runId: event.run.runId,
-      details: { blockId: event.blockId },
+      details: store === undefined ? { blockId: event.blockId } : { blockId: event.blockId, store },
     });
   }
 }

@@ -480,6 +480,71 @@ describe('invariant 10: role matrix', () => {
       ok: 200,
       prepare: async () => ({ url: `/api/projects/${p}/audit` }),
     },
+    // External secret stores (SPEC §12): owners and admins only, GET included.
+    ...(() => {
+      const storeBody = (n: string) => ({
+        name: n,
+        type: 'vault',
+        cacheTtlS: 0,
+        config: { address: 'http://127.0.0.1:9', auth: { method: 'token', token: `tok-${uniq()}` } },
+      });
+      const store = async () => {
+        const n = `st-${uniq()}`;
+        await h.as('owner').post(`/api/workspaces/${ws}/secret-stores`).send(storeBody(n)).expect(201);
+        return n;
+      };
+      const list: Row[] = [
+        {
+          method: 'get',
+          route: '/api/workspaces/:ws/secret-stores',
+          level: 'admin',
+          ok: 200,
+          prepare: async () => ({ url: `/api/workspaces/${ws}/secret-stores` }),
+        },
+        {
+          method: 'post',
+          route: '/api/workspaces/:ws/secret-stores',
+          level: 'admin',
+          ok: 201,
+          prepare: async () => ({
+            url: `/api/workspaces/${ws}/secret-stores`,
+            body: storeBody(`st-${uniq()}`),
+          }),
+        },
+        {
+          method: 'get',
+          route: '/api/workspaces/:ws/secret-stores/:name',
+          level: 'admin',
+          ok: 200,
+          prepare: async () => ({ url: `/api/workspaces/${ws}/secret-stores/${await store()}` }),
+        },
+        {
+          method: 'patch',
+          route: '/api/workspaces/:ws/secret-stores/:name',
+          level: 'admin',
+          ok: 200,
+          prepare: async () => ({
+            url: `/api/workspaces/${ws}/secret-stores/${await store()}`,
+            body: { cacheTtlS: 60 },
+          }),
+        },
+        {
+          method: 'delete',
+          route: '/api/workspaces/:ws/secret-stores/:name',
+          level: 'admin',
+          ok: 204,
+          prepare: async () => ({ url: `/api/workspaces/${ws}/secret-stores/${await store()}` }),
+        },
+        {
+          method: 'post',
+          route: '/api/workspaces/:ws/secret-stores/:name/test',
+          level: 'admin',
+          ok: 200,
+          prepare: async () => ({ url: `/api/workspaces/${ws}/secret-stores/${await store()}/test` }),
+        },
+      ];
+      return list;
+    })(),
   ];
 
   it('covers every documented operation', async () => {

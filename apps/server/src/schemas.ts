@@ -3,6 +3,7 @@
 // other client read the same shapes the server enforces. Objects are strict: an unknown field
 // is a 400, not silently ignored.
 import { z } from 'zod';
+import { secretSourceSchema, storeDefinitionSchema } from '@flowsafe/secret-stores';
 import { secretCreateSchema, secretNameSchema, secretTypeSchema, visibilitySchema } from '@flowsafe/secrets';
 
 /** A display name (workspace, project, flow, member): 1–100 printable characters. */
@@ -30,7 +31,27 @@ export const environmentKey = z.union([z.literal('default'), environmentName]);
 
 /** Setting names follow secret names, so a setting can become a secret and back. */
 export const settingNameSchema = secretNameSchema;
-export { secretCreateSchema, secretNameSchema, secretTypeSchema, visibilitySchema };
+export { secretCreateSchema, secretNameSchema, secretTypeSchema, secretSourceSchema, visibilitySchema };
+
+/** A secret whose value lives in an external store (SPEC §12): `source` instead of values; always restricted. */
+export const externalSecretCreateSchema = z.strictObject({
+  name: secretNameSchema,
+  type: secretTypeSchema,
+  visibility: visibilitySchema.optional(),
+  source: secretSourceSchema,
+  allowedHosts: z.array(z.string()).max(100).optional(),
+  description: z.string().max(1000).optional(),
+});
+
+/** POST /api/workspaces/:ws/secret-stores: `{ name, type, config, cacheTtlS? }` (credentials inside config). */
+export { storeDefinitionSchema };
+/** PATCH of a store: top-level config fields replace the current ones; credentials left out are kept. */
+export const storePatchSchema = z
+  .strictObject({
+    config: z.record(z.string(), z.unknown()).optional(),
+    cacheTtlS: z.number().int().min(0).max(86_400).optional(),
+  })
+  .refine((v) => v.config !== undefined || v.cacheTtlS !== undefined, 'send config and/or cacheTtlS');
 
 export const workspaceCreateSchema = z.strictObject({ name: displayName });
 
@@ -56,6 +77,8 @@ export const secretPatchSchema = z.strictObject({
   visibility: visibilitySchema.optional(),
   allowedHosts: z.union([z.array(z.string()).max(100), z.null()]).optional(),
   description: z.union([z.string().max(1000), z.null()]).optional(),
+  /** keep the value in an external store (stored values are dropped), or `null` to keep it in flowsafe */
+  source: z.union([secretSourceSchema, z.null()]).optional(),
 });
 export const overridePutSchema = z.strictObject({ value: z.unknown() });
 export const revealSchema = z.strictObject({ environment: environmentKey.optional() });
@@ -119,6 +142,7 @@ export const bundleSchema = z.strictObject({
         allowedHosts: z.array(z.string()).max(100).optional(),
         description: z.string().max(1000).optional(),
         hadValues: z.array(environmentKey).max(51).default([]),
+        source: secretSourceSchema.optional(),
       }),
     )
     .max(1000)

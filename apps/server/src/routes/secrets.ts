@@ -1,6 +1,8 @@
 // Secrets of a project (SPEC §4, invariants 9–12). Members read metadata only; owners and
 // admins create, change, override, delete and reveal. Visibility only tightens; restricted
 // values are never returned; every change and reveal is audited (never with a value).
+// A secret may keep its value in an external store (`source`, SPEC §12): it is then always
+// restricted, holds no sealed values, and shows `missing` while its store is not configured.
 import { randomUUID } from 'node:crypto';
 import { Router, type Response } from 'express';
 import { allowedHostSchema, type SecretValue, secretValueSchema } from '@flowsafe/secrets';
@@ -11,6 +13,7 @@ import { ServerError, parse } from '../errors';
 import {
   deleteSecretQuery,
   environmentKey,
+  externalSecretCreateSchema,
   makeSettingQuery,
   overridePutSchema,
   revealSchema,
@@ -22,10 +25,25 @@ import {
 import { type SecretUsage, secretUsages } from '../secret-usages';
 import { assertEnvironments } from './environments';
 
-/** What the API shows of a secret: never a value, never a sealed value. */
-export function secretView(secret: Secret, project: Project, usages: SecretUsage[] = []) {
+/**
+ * What the API shows of a secret: never a value, never a sealed value. For an external secret
+ * `values` says whether its store is configured in the workspace (`stores`, the names of the
+ * workspace's stores); when it is not, the secret is `missing` until that store exists.
+ */
+export function secretView(
+  secret: Secret,
+  project: Project,
+  usages: SecretUsage[] = [],
+  stores?: ReadonlySet<string>,
+) {
   const values: Record<string, boolean> = { default: secret.values.default !== undefined };
   for (const env of project.environments) values[env] = secret.values[env] !== undefined;
+  let missing = secret.missing ?? [];
+  if (secret.source !== undefined) {
+    const configured = stores === undefined || stores.has(secret.source.store);
+    for (const key of Object.keys(values)) values[key] = configured;
+    missing = configured ? [] : ['default'];
+  }
   const usedBy = new Map<string, { flowId: string; flowName: string; blocks: string[] }>();
   for (const u of usages) {
     if (u.secret !== secret.name) continue;
@@ -39,9 +57,9 @@ export function secretView(secret: Secret, project: Project, usages: SecretUsage
     visibility: secret.visibility,
     ...(secret.allowedHosts !== undefined ? { allowedHosts: secret.allowedHosts } : {}),
     ...(secret.description !== undefined ? { description: secret.description } : {}),
-    ...(secret.source !== undefined ? { source: secret.source } : {}),
+    ...(secret.source !== undefined ? { source: sourceView(secret.source) } : {}),
     values,
-    missing: secret.missing ?? [],
+    missing,
     usedBy: [...usedBy.values()],
     createdAt: secret.createdAt,
     updatedAt: secret.updatedAt,
@@ -87,6 +105,14 @@ export function parseValue(type: Secret['type'], value: unknown, where: string):
   return r.data;
 }
 
+function sourceView(source: NonNullable<Secret['source']>): NonNullable<Secret['source']> {
+  return {
+    store: source.store,
+    ref: source.ref,
+    ...(source.environments !== undefined ? { environments: { ...source.environments } } : {}),
+  };
+}
+
 export function secretRoutes(ctx: AppContext): Router {
   const router = Router();
 
@@ -99,6 +125,14 @@ export function secretRoutes(ctx: AppContext): Router {
   const usagesOf = async (project: Project) => secretUsages(await ctx.store.flows.list(project.id));
   const changed = (project: Project) => ctx.secrets.invalidate(project.id);
   const actor = (res: Response) => currentUser(res).id;
+  const storesOf = async (project: Project) =>
+    new Set((await ctx.store.secretStores.list(project.workspaceId)).map((s) => s.name));
+  const externalOnly = (secret: Secret): never => {
+    throw new ServerError(
+      'SECRET_EXTERNAL',
+      `secret ${secret.name} keeps its value in secret store ${secret.source?.store ?? ''} (ref ${secret.source?.ref ?? ''}); change the value there, or change its source`,
+    );
+  };
 
   router.get('/api/projects/:p/secrets', async (req, res) => {
     const { project } = await projectAccess(ctx, req, res, 'viewer');
@@ -112,7 +146,53 @@ export function secretRoutes(ctx: AppContext): Router {
           (s.description ?? '').toLowerCase().includes(search)),
     );
     const usages = await usagesOf(project);
-    res.json({ items: secrets.map((s) => secretView(s, project, usages)) });
+    const stores = await storesOf(project);
+    res.json({ items: secrets.map((s) => secretView(s, project, usages, stores)) });
+  });
+
+  router.post('/api/projects/:p/secrets', async (req, res, next) => {
+    const raw: unknown = req.body;
+    if (raw === null || typeof raw !== 'object' || !('source' in raw)) {
+      next();
+      return;
+    }
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'creating secrets');
+    const body = parse(externalSecretCreateSchema, raw);
+    assertEnvironments(project.environments, Object.keys(body.source.environments ?? {}));
+    if (await ctx.store.secrets.get(project.id, body.name)) {
+      throw new ServerError('SECRET_EXISTS', `secret ${body.name} already exists in this project`);
+    }
+    if (await ctx.store.settings.get(project.id, body.name)) {
+      throw new ServerError(
+        'SETTING_EXISTS',
+        `a setting named ${body.name} exists; turn it into a secret with POST …/settings/${body.name}/make-secret`,
+      );
+    }
+    const allowedHosts = body.allowedHosts === undefined ? undefined : parseAllowedHosts(body.allowedHosts);
+    const secret = await ctx.store.secrets.create({
+      id: randomUUID(),
+      workspaceId: project.workspaceId,
+      projectId: project.id,
+      name: body.name,
+      type: body.type,
+      // External values are never revealed (SPEC §12).
+      visibility: 'restricted',
+      ...(allowedHosts !== undefined ? { allowedHosts } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      wrappedKey: ctx.secrets.newDataKey(),
+      values: {},
+      source: body.source,
+    });
+    changed(project);
+    await audit(ctx, {
+      workspaceId: project.workspaceId,
+      projectId: project.id,
+      actor: actor(res),
+      action: 'secret.create',
+      secret: secret.name,
+      details: { type: secret.type, visibility: secret.visibility, store: body.source.store },
+    });
+    res.status(201).json(secretView(secret, project, [], await storesOf(project)));
   });
 
   router.post('/api/projects/:p/secrets', async (req, res) => {
@@ -169,7 +249,7 @@ export function secretRoutes(ctx: AppContext): Router {
   router.get('/api/projects/:p/secrets/:name', async (req, res) => {
     const { project } = await projectAccess(ctx, req, res, 'viewer');
     const secret = await load(project, req.params.name);
-    res.json(secretView(secret, project, await usagesOf(project)));
+    res.json(secretView(secret, project, await usagesOf(project), await storesOf(project)));
   });
 
   router.patch('/api/projects/:p/secrets/:name', async (req, res) => {
@@ -178,6 +258,24 @@ export function secretRoutes(ctx: AppContext): Router {
     const secret = await load(project, req.params.name);
     const patch: Partial<Secret> = {};
     const fields: string[] = [];
+    if (body.source !== undefined && body.source !== null) {
+      assertEnvironments(project.environments, Object.keys(body.source.environments ?? {}));
+      if (body.value !== undefined)
+        throw new ServerError('VALIDATION_FAILED', 'send either value or source, not both');
+      // Stored values are dropped: the value now lives in the store, and is never revealed.
+      patch.source = body.source;
+      patch.values = {};
+      patch.missing = [];
+      patch.visibility = 'restricted';
+      fields.push('source');
+    } else if (body.source === null && secret.source !== undefined) {
+      // Back into flowsafe: no value until one is entered, and still restricted (never loosens).
+      patch.source = undefined;
+      patch.missing = ['default'];
+      fields.push('source');
+    }
+    const external = patch.source !== undefined || (secret.source !== undefined && body.source !== null);
+    if (body.value !== undefined && external) externalOnly(secret);
     if (body.visibility !== undefined && body.visibility !== secret.visibility) {
       if (secret.visibility === 'restricted') {
         throw new ServerError(
@@ -185,8 +283,10 @@ export function secretRoutes(ctx: AppContext): Router {
           `secret ${secret.name} is restricted; visibility can only tighten (masked → restricted), never loosen. Create a new secret instead.`,
         );
       }
-      patch.visibility = body.visibility;
-      fields.push('visibility');
+      if (patch.visibility === undefined) {
+        patch.visibility = body.visibility;
+        fields.push('visibility');
+      }
     }
     if (body.allowedHosts !== undefined) {
       patch.allowedHosts = body.allowedHosts === null ? undefined : parseAllowedHosts(body.allowedHosts);
@@ -206,7 +306,7 @@ export function secretRoutes(ctx: AppContext): Router {
     if (fields.length === 0)
       throw new ServerError(
         'VALIDATION_FAILED',
-        'nothing to change: send value, visibility, allowedHosts or description',
+        'nothing to change: send value, visibility, allowedHosts, description or source',
       );
     const updated = await ctx.store.secrets.update(project.id, secret.name, patch);
     if (!updated)
@@ -219,9 +319,12 @@ export function secretRoutes(ctx: AppContext): Router {
       action: 'secret.update',
       secret: secret.name,
       ...(fields.includes('value') ? { environment: 'default' } : {}),
-      details: { fields: fields.join(',') },
+      details: {
+        fields: fields.join(','),
+        ...(updated.source !== undefined ? { store: updated.source.store } : {}),
+      },
     });
-    res.json(secretView(updated, project, await usagesOf(project)));
+    res.json(secretView(updated, project, await usagesOf(project), await storesOf(project)));
   });
 
   router.put('/api/projects/:p/secrets/:name/environments/:env', async (req, res) => {
@@ -230,6 +333,7 @@ export function secretRoutes(ctx: AppContext): Router {
     assertEnvironments(project.environments, [env]);
     const body = parse(overridePutSchema, req.body);
     const secret = await load(project, req.params.name);
+    if (secret.source !== undefined) externalOnly(secret);
     const value = parseValue(secret.type, body.value, 'value');
     ctx.secrets.remember(project.id, secret.name, secret.type, value);
     const updated = await ctx.store.secrets.update(project.id, secret.name, {

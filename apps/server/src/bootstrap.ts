@@ -32,7 +32,7 @@ export interface Bootstrapped {
 
 export async function bootstrap(
   config: Pick<Config, 'dataDir' | 'masterKey' | 'bootstrapToken'>,
-  opts: { logger?: StoreLogger } = {},
+  opts: { logger?: StoreLogger; openStore?: () => Promise<Store> } = {},
 ): Promise<Bootstrapped> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   let keyRing: KeyRing;
@@ -45,10 +45,13 @@ export async function bootstrap(
       { cause: err },
     );
   }
-  const store = await openLowdbStore({
-    dataDir: config.dataDir,
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  });
+  // the embedded store unless the caller opens another (PostgreSQL mode)
+  const store = opts.openStore
+    ? await opts.openStore()
+    : await openLowdbStore({
+        dataDir: config.dataDir,
+        ...(opts.logger ? { logger: opts.logger } : {}),
+      });
   try {
     const recorded = await store.meta.get(KEY_CHECK_META);
     if (recorded === undefined) {

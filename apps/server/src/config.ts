@@ -26,6 +26,12 @@ const bootstrapToken = z
   .max(512, 'must be at most 512 characters')
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
+const millis = z
+  .string()
+  .trim()
+  .regex(/^\d{1,9}$/, 'must be a number of milliseconds')
+  .transform(Number);
+
 const databaseUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
 
 export const configSchema = z.object({
@@ -37,6 +43,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   FLOWSAFE_EGRESS_ALLOW: z.string().default(''),
   FLOWSAFE_DATABASE_URL: databaseUrl.optional(),
+  FLOWSAFE_SHUTDOWN_GRACE_MS: millis.default(30_000),
+  FLOWSAFE_WORKER_LOST_MS: millis.refine((n) => n >= 300, 'must be at least 300').default(60_000),
 });
 
 export interface Config {
@@ -49,6 +57,10 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   egressAllow: string;
   databaseUrl: string | undefined;
+  /** how long SIGTERM waits for in-flight runs before aborting them */
+  shutdownGraceMs: number;
+  /** PostgreSQL mode: a run whose worker stopped heartbeating this long is lost */
+  workerLostMs: number;
 }
 
 /** A configuration problem: `message` is the one line printed before exiting with code 2. */
@@ -95,5 +107,7 @@ export function loadConfig(
     logLevel: c.LOG_LEVEL,
     egressAllow: c.FLOWSAFE_EGRESS_ALLOW,
     databaseUrl: c.FLOWSAFE_DATABASE_URL,
+    shutdownGraceMs: c.FLOWSAFE_SHUTDOWN_GRACE_MS,
+    workerLostMs: c.FLOWSAFE_WORKER_LOST_MS,
   };
 }

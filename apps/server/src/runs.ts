@@ -86,8 +86,32 @@ export function resolveSettings(settings: Setting[], environment: string): Recor
 export interface RunExecutorDeps {
   store: Store;
   records: RunRecords;
-  secrets: ProjectSecrets;
+  /** the project's secrets and redactor (PostgreSQL mode: a fresh snapshot per run) */
+  secrets: Pick<ProjectSecrets, 'entry'> & {
+    entry(projectId: string, runId?: string): ReturnType<ProjectSecrets['entry']>;
+  };
   runner: Pick<Runner, 'run'>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Where runs are executed by other processes (PostgreSQL mode), the run service stores the
+ *  queued record with its input before enqueueing, and never shows the stored input. */
+export interface DistributedRuns {
+  /** the project's redactor, applied to the input before it is stored */
+  redactor(projectId: string): Promise<{ redactJson<T>(value: T): T }>;
+  store: Store;
+  /** called with the project of each run this process starts (for the queue's lookup) */
+  started?(runId: string, projectId: string): void;
+  settled?(runId: string): void;
+}
+
+function withoutInput(run: StoredRun): StoredRun {
+  if (!('input' in run)) return run;
+  const { input: _input, ...rest } = run;
+  return rest;
 }
 
 /**
@@ -100,7 +124,10 @@ export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Rec
     const stored = await deps.records.get(job.projectId, job.runId);
     const flow = await store.flows.get(job.projectId, job.flowId);
     const queuedAt = stored?.queuedAt ?? new Date().toISOString();
-    const input = inputs.get(job.runId);
+    // in memory when this process started the run; in the stored record when another did
+    const input =
+      inputs.get(job.runId) ??
+      (isPlainObject(stored?.input) ? (stored.input as Record<string, unknown>) : undefined);
     inputs.delete(job.runId);
     if (!flow) {
       const failed: RunRecord = {
@@ -117,7 +144,7 @@ export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Rec
       await deps.records.finish(toStored(failed));
       return failed;
     }
-    const entry = await deps.secrets.entry(job.projectId);
+    const entry = await deps.secrets.entry(job.projectId, job.runId);
     const settings = resolveSettings(await store.settings.list(job.projectId), job.environment);
     return deps.runner.run({
       definition: flow.definition as never,
@@ -143,11 +170,12 @@ export function createRunService(
   records: RunRecords,
   queue: RunQueueLike,
   inputs: Map<string, Record<string, unknown>>,
+  distributed?: DistributedRuns,
 ): RunService {
   const current = async (projectId: string, runId: string): Promise<StoredRun> => {
     const run = await records.get(projectId, runId);
     if (!run) throw new ServerError('RUN_NOT_FOUND', 'run not found in this project');
-    return run;
+    return withoutInput(run);
   };
 
   return {
@@ -162,19 +190,47 @@ export function createRunService(
         steps: [],
         actor,
       };
-      records.track(run);
-      if (input !== undefined) inputs.set(run.id, input);
-      await queue.enqueue({
+      const job = {
         runId: run.id,
         workspaceId: project.workspaceId,
         projectId: project.id,
         flowId,
         environment,
-      });
-      const done = waitMs > 0 ? await queue.waitFor(run.id, waitMs) : undefined;
-      if (done && FINAL_STATUSES.has(done.status)) return { finished: true, record: toStored(done) };
-      const now = await current(project.id, run.id);
-      return { finished: FINAL_STATUSES.has(now.status), record: now };
+      };
+      if (distributed) {
+        // a worker elsewhere reads the record (and its input) from the database
+        const stored =
+          input === undefined
+            ? run
+            : { ...run, input: (await distributed.redactor(project.id)).redactJson(input) };
+        await distributed.store.runs.save(stored);
+        distributed.started?.(run.id, project.id);
+        try {
+          await queue.enqueue(job);
+        } catch (err) {
+          await distributed.store.runs
+            .save({
+              ...run,
+              status: 'failed',
+              error: { code: 'QUEUE_UNAVAILABLE', message: 'the run could not be queued; start it again' },
+            })
+            .catch(() => undefined);
+          distributed.settled?.(run.id);
+          throw err;
+        }
+      } else {
+        records.track(run);
+        if (input !== undefined) inputs.set(run.id, input);
+        await queue.enqueue(job);
+      }
+      try {
+        const done = waitMs > 0 ? await queue.waitFor(run.id, waitMs) : undefined;
+        if (done && FINAL_STATUSES.has(done.status)) return { finished: true, record: toStored(done) };
+        const now = await current(project.id, run.id);
+        return { finished: FINAL_STATUSES.has(now.status), record: now };
+      } finally {
+        distributed?.settled?.(run.id);
+      }
     },
 
     async cancel(project, runId) {
@@ -201,8 +257,14 @@ export function createRunService(
       return cancelled;
     },
 
-    get: (projectId, runId) => records.get(projectId, runId),
-    list: (projectId, opts) => records.list(projectId, opts),
+    async get(projectId, runId) {
+      const run = await records.get(projectId, runId);
+      return run && withoutInput(run);
+    },
+    async list(projectId, opts) {
+      const page = await records.list(projectId, opts);
+      return { ...page, items: page.items.map(withoutInput) };
+    },
 
     async stop(graceMs) {
       await queue.stop({ graceMs });

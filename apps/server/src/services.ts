@@ -3,16 +3,18 @@
 // the egress guard), and the in-process run queue. server.ts and the tests share it.
 import type { Logger } from 'pino';
 import { createApiBlockPlugin, createEgressGuard, parseEgressAllow } from '@flowsafe/api-block';
-import { createInProcessQueue } from '@flowsafe/queue';
+import type pg from 'pg';
+import { createInProcessQueue, createPostgresQueue, type PostgresQueue } from '@flowsafe/queue';
 import { Redactor } from '@flowsafe/redact';
 import { builtinPlugins, createRunner, type RunRecord } from '@flowsafe/runner';
 import { createFunctionBlockPlugin } from '@flowsafe/sandbox';
 import type { KeyRing } from '@flowsafe/secrets';
 import type { Store } from '@flowsafe/store';
 import type { AppContext } from './context';
+import { queueHooks, RunScopedSecrets } from './postgres-mode';
 import { ProjectSecrets } from './project-secrets';
 import { RunRecords } from './run-records';
-import { createRunExecutor, createRunService, recordsSink } from './runs';
+import { createRunExecutor, createRunService, recordsSink, type RunQueueLike } from './runs';
 
 export interface ServicesOptions {
   store: Store;
@@ -24,20 +26,33 @@ export interface ServicesOptions {
   egressAllow?: string;
   /** runs executing at once (default 8) */
   concurrency?: number;
+  /** PostgreSQL mode: runs go through the PostgreSQL queue on this pool (the store's) */
+  postgres?: {
+    pool: pg.Pool;
+    /** api: enqueue and wait only; worker: execute only; both */
+    role: 'api' | 'worker' | 'both';
+    /** a run whose worker stopped heartbeating this long is lost (default 60000) */
+    lostAfterMs?: number;
+  };
 }
 
 export interface Services {
   ctx: AppContext;
+  /** 'degraded' while the database (PostgreSQL mode) cannot be reached */
+  health(): Promise<'ok' | 'degraded'>;
   /** stop taking runs, finish in-flight ones within graceMs, release isolates */
   close(graceMs?: number): Promise<void>;
 }
 
 export async function createServices(opts: ServicesOptions): Promise<Services> {
   const { store, keyRing, logger } = opts;
-  const secrets = new ProjectSecrets({ store, keyRing, global: opts.global ?? new Redactor() });
+  const secretsOptions = { store, keyRing, global: opts.global ?? new Redactor() };
+  const secrets = new ProjectSecrets(secretsOptions);
+  // another process may change secrets: each run of PostgreSQL mode reads its own snapshot
+  const runSecrets = opts.postgres ? new RunScopedSecrets(secretsOptions, secrets) : undefined;
   const guard = createEgressGuard({ allow: parseEgressAllow(opts.egressAllow ?? '') });
   const api = createApiBlockPlugin({
-    secrets,
+    secrets: runSecrets ?? secrets,
     dispatcher: guard.agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 }),
     tlsDispatcher: (tls) => guard.agent({ connect: tls }),
     audit: (event) => {
@@ -47,8 +62,12 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     },
   });
   const fn = createFunctionBlockPlugin();
-  const records = new RunRecords(store, (err, record) =>
-    logger.error({ err, runId: record.id }, 'could not save the run record'),
+  const records = new RunRecords(
+    store,
+    (err, record) => logger.error({ err, runId: record.id }, 'could not save the run record'),
+    250,
+    // in PostgreSQL mode a run this process does not hold may be running elsewhere
+    !opts.postgres,
   );
   const runner = createRunner({
     plugins: [...builtinPlugins(), api, fn],
@@ -56,6 +75,56 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     logger,
   });
   const inputs = new Map<string, Record<string, unknown>>();
+  if (opts.postgres) {
+    const { pool, role } = opts.postgres;
+    const hooks = queueHooks({ store, pool, records });
+    const execute = createRunExecutor({ store, records, secrets: runSecrets!, runner }, inputs);
+    const pgQueue: PostgresQueue = createPostgresQueue({
+      pool,
+      role,
+      ...(role === 'api'
+        ? {}
+        : {
+            execute: async (job, signal) => {
+              try {
+                return await execute(job, signal);
+              } finally {
+                runSecrets!.release(job.runId);
+              }
+            },
+          }),
+      concurrency: opts.concurrency ?? 8,
+      lookup: hooks.lookup,
+      onLost: hooks.onLost,
+      onCancelledWhileQueued: hooks.onCancelledWhileQueued,
+      retriesFor: hooks.retriesFor,
+      ...(opts.postgres.lostAfterMs !== undefined ? { lostAfterMs: opts.postgres.lostAfterMs } : {}),
+      logger,
+    });
+    await pgQueue.start();
+    const runs = createRunService(records, pgQueue as RunQueueLike, inputs, {
+      store,
+      redactor: (projectId) => secrets.redactor(projectId),
+      started: hooks.started,
+      settled: hooks.settled,
+    });
+    return {
+      ctx: { store, secrets, runner, runs, logger },
+      async health() {
+        if (!pgQueue.healthy()) return 'degraded';
+        try {
+          await pool.query('SELECT 1');
+          return 'ok';
+        } catch {
+          return 'degraded';
+        }
+      },
+      async close(graceMs = 10_000) {
+        await runs.stop(graceMs);
+        fn.close();
+      },
+    };
+  }
   const queue = createInProcessQueue({
     execute: createRunExecutor({ store, records, secrets, runner }, inputs),
     concurrency: opts.concurrency ?? 8,
@@ -77,6 +146,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const runs = createRunService(records, queue, inputs);
   return {
     ctx: { store, secrets, runner, runs, logger },
+    health: async () => 'ok',
     async close(graceMs = 10_000) {
       await runs.stop(graceMs);
       fn.close();

@@ -1,6 +1,7 @@
 // Versioned schema migrations: plain .sql files in ../migrations applied in name order, each
 // in its own transaction and recorded in flowsafe_migrations. An advisory lock keeps two
 // processes (an API and a worker starting together) from migrating at once.
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -14,7 +15,12 @@ export interface Migration {
   sql: string;
 }
 
-export const defaultMigrationsDir = fileURLToPath(new URL('../migrations', import.meta.url));
+/** ../migrations of this package, or ./migrations next to a bundle that copied them (dist/cli.js). */
+export const defaultMigrationsDir =
+  [
+    fileURLToPath(new URL('./migrations', import.meta.url)),
+    fileURLToPath(new URL('../migrations', import.meta.url)),
+  ].find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../migrations', import.meta.url));
 
 /** Read the migrations folder: files named NNN_name.sql, sorted. */
 export async function loadMigrations(dir: string = defaultMigrationsDir): Promise<Migration[]> {

@@ -604,6 +604,7 @@ function toRun(r: Row): StoredRun {
   if (r.output !== null) run.output = r.output;
   if (r.error !== null) run.error = r.error;
   if (r.actor !== null) run.actor = r.actor;
+  if (r.input !== null && r.input !== undefined) run.input = r.input;
   return run;
 }
 
@@ -612,11 +613,16 @@ function runsRepo(db: Queryable, retention: number): RunsRepo {
   return {
     async save(run) {
       const result = await db.query(
-        `INSERT INTO runs (id, project_id, flow_id, environment, status, queued_at, started_at, duration_ms, steps, output, error, actor)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        // Several processes write one run (the API queues it, a worker runs it, a reaper may
+        // settle it) over different connections, so writes can arrive out of order: a
+        // finished record is never replaced, the first final record wins. A record saved
+        // without input keeps the stored one.
+        `INSERT INTO runs (id, project_id, flow_id, environment, status, queued_at, started_at, duration_ms, steps, output, error, actor, input)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
            duration_ms = EXCLUDED.duration_ms, steps = EXCLUDED.steps, output = EXCLUDED.output,
-           error = EXCLUDED.error, actor = EXCLUDED.actor
+           error = EXCLUDED.error, actor = EXCLUDED.actor, input = COALESCE(EXCLUDED.input, runs.input)
+         WHERE runs.status IN ('queued', 'running')
          RETURNING (xmax = 0) AS inserted`,
         [
           run.id,
@@ -631,6 +637,7 @@ function runsRepo(db: Queryable, retention: number): RunsRepo {
           run.output === undefined ? null : JSON.stringify(run.output),
           run.error ? JSON.stringify(run.error) : null,
           run.actor ?? null,
+          run.input === undefined ? null : JSON.stringify(run.input),
         ],
       );
       if (result.rows[0]?.inserted && ++sinceTrim >= 500) {

@@ -140,6 +140,9 @@ export interface StoredRun {
   error?: { code: string; message: string };
   /** who started it */
   actor?: string;
+  /** the run's input (flow variables, never a secret value; passed through the project's
+   *  redactor), kept where another process executes the run (PostgreSQL mode) */
+  input?: unknown;
 }
 
 export interface SecretStoreConfig {

@@ -1,0 +1,131 @@
+// PostgreSQL mode (SPEC §11): runs go through the PostgreSQL queue and may execute in any
+// process sharing the database. What that needs beyond the embedded wiring:
+//   - secrets are read fresh for each run (another process may have changed them since this
+//     one last looked), as a snapshot the run keeps until it ends, so the redactor always knows
+//     every value the run can use;
+//   - the queue's hooks: lookup (the stored record by run id), onLost (a run whose worker died:
+//     failed "worker lost", or back to queued when it will be retried), cancellation of a
+//     queued run, and the retries a flow asks for.
+import type pg from 'pg';
+import type { SecretMeta } from '@flowsafe/api-block';
+import type { RunInfo, RunRecord } from '@flowsafe/runner';
+import type { SecretValue } from '@flowsafe/secrets';
+import type { Store, StoredRun } from '@flowsafe/store';
+import type { LostInfo, RunJob } from '@flowsafe/queue';
+import { ProjectSecrets, type ProjectSecretsOptions } from './project-secrets';
+import { FINAL_STATUSES, type RunRecords } from './run-records';
+
+type Entry = Awaited<ReturnType<ProjectSecrets['entry']>>;
+
+/**
+ * The api-block's secret access and the executor's `entry` over one snapshot of a project's
+ * secrets per run: `entry(projectId, runId)` loads it, `release(runId)` forgets it.
+ */
+export class RunScopedSecrets {
+  private readonly runs = new Map<string, ProjectSecrets>();
+  constructor(
+    private readonly options: ProjectSecretsOptions,
+    /** used for calls outside a run (none expected) */
+    private readonly fallback: ProjectSecrets,
+  ) {}
+
+  async entry(projectId: string, runId?: string): Promise<Entry> {
+    if (runId === undefined) return this.fallback.entry(projectId);
+    const snapshot = new ProjectSecrets(this.options);
+    this.runs.set(runId, snapshot);
+    return snapshot.entry(projectId);
+  }
+
+  release(runId: string): void {
+    this.runs.delete(runId);
+  }
+
+  describe(run: RunInfo, name: string): SecretMeta | undefined {
+    return (this.runs.get(run.runId) ?? this.fallback).describe(run, name);
+  }
+
+  open(run: RunInfo, name: string): Promise<SecretValue> {
+    return (this.runs.get(run.runId) ?? this.fallback).open(run, name);
+  }
+}
+
+const LOST_MESSAGE = 'the worker running this run stopped before it finished (worker lost)';
+
+export interface QueueHooksOptions {
+  store: Store;
+  pool: pg.Pool;
+  records: RunRecords;
+}
+
+/** lookup, onLost, onCancelledWhileQueued and retriesFor for createPostgresQueue. */
+export function queueHooks({ store, pool, records }: QueueHooksOptions) {
+  // the project of each run this process started (the queue looks runs up by id only)
+  const projectOf = new Map<string, string>();
+
+  const findProject = async (runId: string): Promise<string | undefined> => {
+    const known = projectOf.get(runId);
+    if (known !== undefined) return known;
+    const result = await pool.query<{ project_id: string }>('SELECT project_id FROM runs WHERE id = $1', [
+      runId,
+    ]);
+    return result.rows[0]?.project_id;
+  };
+
+  return {
+    started(runId: string, projectId: string): void {
+      projectOf.set(runId, projectId);
+    },
+    settled(runId: string): void {
+      projectOf.delete(runId);
+    },
+
+    async lookup(runId: string): Promise<RunRecord | undefined> {
+      const projectId = await findProject(runId);
+      if (projectId === undefined) return undefined;
+      return (await records.get(projectId, runId)) as RunRecord | undefined;
+    },
+
+    /** only a record that is not finished changes (the store also refuses to replace a final one) */
+    async onLost(job: RunJob, info: LostInfo): Promise<void> {
+      const run = await store.runs.get(job.projectId, job.runId);
+      if (run && FINAL_STATUSES.has(run.status)) return;
+      const base: StoredRun = run ?? {
+        id: job.runId,
+        projectId: job.projectId,
+        flowId: job.flowId,
+        environment: job.environment,
+        status: 'queued',
+        queuedAt: new Date().toISOString(),
+        steps: [],
+      };
+      if (info.retrying) {
+        await store.runs.save({ ...base, status: 'queued' });
+      } else {
+        await store.runs.save({
+          ...base,
+          status: 'failed',
+          error: { code: 'WORKER_LOST', message: LOST_MESSAGE },
+        });
+      }
+    },
+
+    async onCancelledWhileQueued(job: RunJob): Promise<RunRecord | undefined> {
+      const run = await records.get(job.projectId, job.runId);
+      if (!run || run.status !== 'queued') return undefined;
+      const cancelled: StoredRun = {
+        ...run,
+        status: 'cancelled',
+        error: { code: 'CANCELLED', message: 'the run was cancelled before it started' },
+      };
+      await records.finish(cancelled);
+      const { input: _input, ...record } = cancelled;
+      return record as unknown as RunRecord;
+    },
+
+    async retriesFor(job: RunJob): Promise<number> {
+      const flow = await store.flows.get(job.projectId, job.flowId);
+      const retries = (flow?.definition as { retries?: unknown } | undefined)?.retries;
+      return typeof retries === 'number' && Number.isSafeInteger(retries) && retries > 0 ? retries : 0;
+    },
+  };
+}

@@ -41,7 +41,29 @@ export interface SecretMeta {
   values: Record<string, boolean>;
   missing?: string[];
   usedBy?: SecretUsage[] | string[];
-  source?: { store: string; ref: string };
+  source?: SecretSource;
+}
+/** Where an external secret's value lives (SPEC §12): a store of the workspace and a ref per environment. */
+export interface SecretSource {
+  store: string;
+  ref: string;
+  environments?: Record<string, string>;
+}
+export type StoreType = 'vault' | 'aws-secrets-manager';
+/** A secret store as the server shows it: plain config, which credentials are set — never their values. */
+export interface SecretStoreView {
+  name: string;
+  type: StoreType;
+  config: Record<string, unknown>;
+  credentialsSet: string[];
+  cacheTtlS: number;
+  usedBy?: { projectId: string; project: string; secret: string }[];
+}
+export interface StoreDefinition {
+  name: string;
+  type: StoreType;
+  config: Record<string, unknown>;
+  cacheTtlS?: number;
 }
 export type SecretValue =
   | string
@@ -57,6 +79,7 @@ export interface SecretCreate {
   environments?: Record<string, SecretValue>;
   allowedHosts?: string[];
   description?: string;
+  source?: SecretSource;
 }
 export interface Setting {
   name: string;
@@ -249,6 +272,23 @@ export const api = {
   createProject: async (ws: string, name: string) =>
     one<Project>(await request('POST', `/api/workspaces/${e(ws)}/projects`, { name }), 'project'),
   project: async (id: string) => one<Project>(await request('GET', p(id)), 'project'),
+  updateProject: async (id: string, body: { name?: string; policy?: { requireAllowedHosts: boolean } }) =>
+    one<Project>(await request('PATCH', p(id), body), 'project'),
+
+  stores: async (ws: string) =>
+    list<SecretStoreView>(await request('GET', `/api/workspaces/${e(ws)}/secret-stores`), 'stores'),
+  createStore: (ws: string, body: StoreDefinition) =>
+    request<SecretStoreView>('POST', `/api/workspaces/${e(ws)}/secret-stores`, body),
+  updateStore: (ws: string, name: string, body: { config?: Record<string, unknown>; cacheTtlS?: number }) =>
+    request<SecretStoreView>('PATCH', `/api/workspaces/${e(ws)}/secret-stores/${e(name)}`, body),
+  deleteStore: (ws: string, name: string) =>
+    request<unknown>('DELETE', `/api/workspaces/${e(ws)}/secret-stores/${e(name)}`),
+  testStore: (ws: string, name: string) =>
+    request<{ ok: boolean; message: string }>(
+      'POST',
+      `/api/workspaces/${e(ws)}/secret-stores/${e(name)}/test`,
+      {},
+    ),
   deleteProject: (id: string) => request<unknown>('DELETE', p(id)),
   duplicateProject: async (id: string, name: string) =>
     one<Project>(await request('POST', `${p(id)}/duplicate`, { name }), 'project'),
@@ -272,7 +312,13 @@ export const api = {
   updateSecret: (
     id: string,
     name: string,
-    body: { value?: SecretValue; visibility?: Visibility; allowedHosts?: string[]; description?: string },
+    body: {
+      value?: SecretValue;
+      visibility?: Visibility;
+      allowedHosts?: string[];
+      description?: string;
+      source?: SecretSource | null;
+    },
   ) => request<unknown>('PATCH', `${p(id)}/secrets/${e(name)}`, body),
   putOverride: (id: string, name: string, env: string, value: SecretValue) =>
     request<unknown>('PUT', `${p(id)}/secrets/${e(name)}/environments/${e(env)}`, { value }),

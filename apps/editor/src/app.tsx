@@ -14,6 +14,7 @@ import { useHashRoute } from './use-hash-route';
 const FlowEditor = lazy(() => import('./flows/flow-editor'));
 const SecretsPage = lazy(() => import('./secrets/secrets-page'));
 const SettingsPage = lazy(() => import('./settings/settings-page'));
+const SecretStoresPage = lazy(() => import('./stores/secret-stores-page'));
 
 export function App() {
   return (
@@ -265,6 +266,18 @@ function Shell(props: { me: Me; onSignOut: () => void; onMe: (m: Me) => void }) 
               >
                 Settings
               </NavLink>
+              {(ws.role === 'owner' || ws.role === 'admin') && (
+                <>
+                  <div className="nav-heading muted small">Workspace</div>
+                  <NavLink
+                    active={route.view === 'stores'}
+                    onClick={() => navigate({ view: 'stores' })}
+                    testId="nav-stores"
+                  >
+                    Secret stores
+                  </NavLink>
+                </>
+              )}
             </nav>
             <main className="main">
               <Suspense fallback={<div className="loading">Loading…</div>}>
@@ -274,6 +287,7 @@ function Shell(props: { me: Me; onSignOut: () => void; onMe: (m: Me) => void }) 
                 )}
                 {route.view === 'secrets' && <SecretsPage />}
                 {route.view === 'settings' && <SettingsPage />}
+                {route.view === 'stores' && <SecretStoresPage workspaceId={ws.id} />}
               </Suspense>
             </main>
           </div>

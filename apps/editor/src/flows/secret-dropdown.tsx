@@ -1,7 +1,8 @@
 // The secret dropdown: searchable list of the project's secrets with type, visibility and the
-// environments that have a value. Picking inserts a reference (`<secret:NAME>` or
-// `<secret:NAME.field>`, or just the name for block auth). Owners and admins can create or
-// edit a secret inline without leaving the block. Only metadata is ever shown.
+// environments that have a value, and where its value lives (flowsafe or a secret store).
+// Picking inserts a reference (`<secret:NAME>` or `<secret:NAME.field>`, or just the name for
+// block auth). Owners and admins can create or edit a secret inline without leaving the
+// block. Only metadata is ever shown.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { SecretMeta, SecretType } from '../api';
 import { useProject } from '../project-context';
@@ -47,6 +48,20 @@ export function EnvBadges(props: { secret: SecretMeta; environments: string[] })
           </span>
         );
       })}
+    </span>
+  );
+}
+
+/** Where a secret's value lives: sealed in flowsafe, or in an external secret store. */
+export function SecretHome(props: { secret: SecretMeta }) {
+  const src = props.secret.source;
+  return (
+    <span
+      className={src ? 'badge store' : 'badge'}
+      data-testid={`secret-home-${props.secret.name}`}
+      title={src ? `value kept in secret store ${src.store}, ref ${src.ref}` : 'value sealed in flowsafe'}
+    >
+      {src ? `in ${src.store}` : 'in flowsafe'}
     </span>
   );
 }
@@ -184,6 +199,7 @@ export function SecretDropdown(props: {
               </button>
               <span className="badge type">{g.secret.type}</span>
               <span className={`badge vis-${g.secret.visibility}`}>{g.secret.visibility}</span>
+              <SecretHome secret={g.secret} />
               {perms.manageSecrets && (
                 <button
                   type="button"

@@ -190,6 +190,7 @@ export function RunView(props: { run: RunRecord }) {
         <div className="alert" data-testid="run-error">
           <strong>{r.error.code}</strong>
           {r.error.message}
+          <EgressHint code={r.error.code} />
         </div>
       )}
       <ol className="run-steps">
@@ -231,6 +232,7 @@ export function RunView(props: { run: RunRecord }) {
               <div className="alert" data-testid="step-error">
                 <strong>{s.error.code}</strong>
                 {s.error.message}
+                <EgressHint code={s.error.code} />
               </div>
             )}
           </li>
@@ -245,5 +247,17 @@ export function RunView(props: { run: RunRecord }) {
         </>
       )}
     </section>
+  );
+}
+
+/** A request refused by the egress guard (invariant 13): say which variable an operator sets. */
+function EgressHint(props: { code: string }) {
+  if (props.code !== 'EGRESS_PRIVATE_ADDRESS') return null;
+  return (
+    <div className="hint egress-hint" data-testid="egress-hint">
+      flowsafe refuses private, loopback and link-local addresses (cloud metadata) unless the operator allows
+      them: start the server with <code>FLOWSAFE_EGRESS_ALLOW</code> listing the host, address or range (for
+      example <code>FLOWSAFE_EGRESS_ALLOW=api.internal,10.20.0.0/16</code>).
+    </div>
   );
 }

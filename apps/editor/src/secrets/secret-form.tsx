@@ -1,9 +1,18 @@
 // Create or edit a secret: name and type (fixed once created), visibility (tighten only),
 // allowed hosts, description and values (default plus per-environment overrides). Used on
-// the secrets page and inline from an API block's secret dropdown.
-import { useState } from 'react';
+// the secrets page and inline from an API block's secret dropdown. "Value kept in" picks
+// flowsafe (sealed values) or one of the workspace's secret stores (a ref per environment).
+import { useEffect, useState } from 'react';
 import { api } from '../api';
-import type { SecretCreate, SecretMeta, SecretType, SecretValue, Visibility } from '../api';
+import type {
+  SecretCreate,
+  SecretMeta,
+  SecretSource,
+  SecretStoreView,
+  SecretType,
+  SecretValue,
+  Visibility,
+} from '../api';
 import { useProject } from '../project-context';
 import { useToast } from '../toast';
 import { draftValue, SecretValueInput } from './secret-value-input';
@@ -24,7 +33,7 @@ export function SecretForm(props: {
   onDone: (name: string, type: SecretType) => void;
   onCancel: () => void;
 }) {
-  const { project, environments, reloadSecrets } = useProject();
+  const { project, workspaceId, environments, reloadSecrets } = useProject();
   const toast = useToast();
   const ex = props.existing;
   const [name, setName] = useState(ex?.name ?? '');
@@ -36,7 +45,36 @@ export function SecretForm(props: {
   const [showEnvs, setShowEnvs] = useState(false);
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const [stores, setStores] = useState<SecretStoreView[]>([]);
+  const [keptIn, setKeptIn] = useState(ex?.source?.store ?? '');
+  const [refs, setRefs] = useState<Record<string, string>>(() => ({
+    default: ex?.source?.ref ?? '',
+    ...(ex?.source?.environments ?? {}),
+  }));
   const nameOk = NAME_RE.test(name);
+  const external = keptIn !== '';
+  const storeType = stores.find((st) => st.name === keptIn)?.type;
+
+  useEffect(() => {
+    let live = true;
+    api.stores(workspaceId).then(
+      (list) => live && setStores(list),
+      () => live && setStores([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [workspaceId]);
+
+  const sourceOf = (): SecretSource => {
+    const envRefs: Record<string, string> = {};
+    for (const env of environments) if (refs[env]?.trim()) envRefs[env] = refs[env].trim();
+    return {
+      store: keptIn,
+      ref: (refs.default ?? '').trim(),
+      ...(Object.keys(envRefs).length ? { environments: envRefs } : {}),
+    };
+  };
 
   const submit = async () => {
     setBusy(true);
@@ -52,7 +90,20 @@ export function SecretForm(props: {
       if (v !== undefined) envValues[env] = v;
     }
     try {
-      if (!ex) {
+      if (external && !ex) {
+        await api.createSecret(project.id, {
+          name,
+          type,
+          visibility: 'restricted',
+          allowedHosts,
+          description: description || undefined,
+          source: sourceOf(),
+        });
+        toast.ok(`Secret ${name} created (kept in ${keptIn})`);
+      } else if (external && ex) {
+        await api.updateSecret(project.id, ex.name, { allowedHosts, description, source: sourceOf() });
+        toast.ok(`Secret ${ex.name} saved`);
+      } else if (!ex) {
         const body: SecretCreate = {
           name,
           type,
@@ -70,7 +121,9 @@ export function SecretForm(props: {
           visibility?: Visibility;
           allowedHosts?: string[];
           description?: string;
+          source?: null;
         } = { allowedHosts, description };
+        if (ex.source) patch.source = null;
         if (visibility !== ex.visibility) patch.visibility = visibility;
         if (value !== undefined) patch.value = value;
         await api.updateSecret(project.id, ex.name, patch);
@@ -147,8 +200,8 @@ export function SecretForm(props: {
         <span>Visibility</span>
         <select
           data-testid="secret-visibility"
-          value={visibility}
-          disabled={ex?.visibility === 'restricted'}
+          value={external ? 'restricted' : visibility}
+          disabled={external || ex?.visibility === 'restricted'}
           onChange={(e) => setVisibility(e.target.value as Visibility)}
         >
           {(!ex || ex.visibility === 'masked') && (
@@ -159,40 +212,107 @@ export function SecretForm(props: {
         {ex?.visibility === 'masked' && visibility === 'restricted' && (
           <span className="hint">Visibility only tightens: this cannot be undone.</span>
         )}
-        {ex?.visibility === 'restricted' && (
-          <span className="hint">Restricted secrets cannot be loosened.</span>
+        {external ? (
+          <span className="hint">
+            Values kept in a secret store are restricted: nobody can reveal them here.
+          </span>
+        ) : (
+          ex?.visibility === 'restricted' && (
+            <span className="hint">Restricted secrets cannot be loosened.</span>
+          )
         )}
       </label>
-      <SecretValueInput
-        type={type}
-        draft={drafts.default ?? {}}
-        onChange={(d) => setDrafts({ ...drafts, default: d })}
-        idPrefix="secret-default"
-        label={ex ? 'New default value (leave empty to keep)' : 'Default value'}
-      />
-      {err('value')}
-      <button
-        type="button"
-        className="ghost small"
-        onClick={() => setShowEnvs((s) => !s)}
-        aria-expanded={showEnvs}
-        data-testid="toggle-env-values"
-      >
-        {showEnvs ? '▾' : '▸'} Per-environment values
-      </button>
-      {showEnvs &&
-        environments.map((env) => (
-          <div key={env}>
-            <SecretValueInput
-              type={type}
-              draft={drafts[env] ?? {}}
-              onChange={(d) => setDrafts({ ...drafts, [env]: d })}
-              idPrefix={`secret-env-${env}`}
-              label={`${env} (override; empty → default)`}
+      <label className="field">
+        <span>Value kept in</span>
+        <select data-testid="secret-kept-in" value={keptIn} onChange={(e) => setKeptIn(e.target.value)}>
+          <option value="">flowsafe (sealed here)</option>
+          {stores.map((st) => (
+            <option key={st.name} value={st.name}>
+              {st.name} ({st.type === 'vault' ? 'Vault' : 'AWS Secrets Manager'})
+            </option>
+          ))}
+          {keptIn && !stores.some((st) => st.name === keptIn) && (
+            <option value={keptIn}>{keptIn} (not configured in this workspace)</option>
+          )}
+        </select>
+        {stores.length === 0 && !keptIn && (
+          <span className="hint">Owners and admins add secret stores under Workspace → Secret stores.</span>
+        )}
+      </label>
+      {external ? (
+        <>
+          <label className="field">
+            <span>Ref</span>
+            <input
+              data-testid="secret-ref"
+              value={refs.default ?? ''}
+              spellCheck={false}
+              placeholder={storeType === 'aws-secrets-manager' ? 'prod/zendesk#token' : 'zendesk#token'}
+              onChange={(e) => setRefs({ ...refs, default: e.target.value })}
             />
-          </div>
-        ))}
-      {err('environments')}
+            <span className="hint">
+              {storeType === 'aws-secrets-manager'
+                ? 'secretId, or secretId#jsonKey for one key of a JSON secret.'
+                : 'path#key in the KV v2 mount (zendesk#token reads key token at secret/zendesk).'}{' '}
+              Fetched when a flow runs; never stored by flowsafe.
+            </span>
+          </label>
+          <button
+            type="button"
+            className="ghost small"
+            onClick={() => setShowEnvs((v) => !v)}
+            aria-expanded={showEnvs}
+            data-testid="toggle-env-refs"
+          >
+            {showEnvs ? '▾' : '▸'} Per-environment refs
+          </button>
+          {showEnvs &&
+            environments.map((env) => (
+              <label className="field" key={env}>
+                <span>{env} (empty → the ref above)</span>
+                <input
+                  data-testid={`secret-ref-${env}`}
+                  value={refs[env] ?? ''}
+                  spellCheck={false}
+                  onChange={(e) => setRefs({ ...refs, [env]: e.target.value })}
+                />
+              </label>
+            ))}
+        </>
+      ) : (
+        <>
+          <SecretValueInput
+            type={type}
+            draft={drafts.default ?? {}}
+            onChange={(d) => setDrafts({ ...drafts, default: d })}
+            idPrefix="secret-default"
+            label={ex ? 'New default value (leave empty to keep)' : 'Default value'}
+          />
+          {err('value')}
+          <button
+            type="button"
+            className="ghost small"
+            onClick={() => setShowEnvs((s) => !s)}
+            aria-expanded={showEnvs}
+            data-testid="toggle-env-values"
+          >
+            {showEnvs ? '▾' : '▸'} Per-environment values
+          </button>
+          {showEnvs &&
+            environments.map((env) => (
+              <div key={env}>
+                <SecretValueInput
+                  type={type}
+                  draft={drafts[env] ?? {}}
+                  onChange={(d) => setDrafts({ ...drafts, [env]: d })}
+                  idPrefix={`secret-env-${env}`}
+                  label={`${env} (override; empty → default)`}
+                />
+              </div>
+            ))}
+          {err('environments')}
+        </>
+      )}
       <label className="field">
         <span>Allowed hosts</span>
         <input
@@ -219,7 +339,12 @@ export function SecretForm(props: {
         <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
-        <button type="submit" className="primary" data-testid="secret-save" disabled={busy || !nameOk}>
+        <button
+          type="submit"
+          className="primary"
+          data-testid="secret-save"
+          disabled={busy || !nameOk || (external && !(refs.default ?? '').trim())}
+        >
           {ex ? 'Save' : 'Create secret'}
         </button>
       </div>

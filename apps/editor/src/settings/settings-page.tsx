@@ -50,6 +50,7 @@ export default function SettingsPage() {
           </button>
         )}
       </header>
+      {perms.manageSecrets && <AllowedHostsPolicy projectId={project.id} initial={project.policy} />}
       <div className="toolbar" data-testid="environments">
         <span className="field-label">Environments:</span>
         {environments.map((e) => (
@@ -300,5 +301,60 @@ function ConvertToSecret(props: { setting: Setting; onClose: () => void; onDone:
         </button>
       </div>
     </Modal>
+  );
+}
+
+/** Project policy requireAllowedHosts (SPEC §12): owners and admins switch it; saving a flow then
+ *  needs allowed hosts on every secret it uses. */
+function AllowedHostsPolicy(props: { projectId: string; initial?: { requireAllowedHosts: boolean } }) {
+  const toast = useToast();
+  const [on, setOn] = useState(props.initial?.requireAllowedHosts ?? false);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    let live = true;
+    api.project(props.projectId).then(
+      (p) => live && setOn(p.policy?.requireAllowedHosts ?? false),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [props.projectId]);
+  return (
+    <div className="toolbar" data-testid="policy">
+      <label className="switch">
+        <input
+          type="checkbox"
+          role="switch"
+          data-testid="require-allowed-hosts"
+          checked={on}
+          disabled={busy}
+          onChange={async (e) => {
+            const next = e.target.checked;
+            setBusy(true);
+            try {
+              const p = await api.updateProject(props.projectId, { policy: { requireAllowedHosts: next } });
+              setOn(p.policy?.requireAllowedHosts ?? next);
+              toast.ok(
+                next
+                  ? 'Flows now need allowed hosts on every secret they use'
+                  : 'Allowed hosts are optional again',
+              );
+            } catch (err) {
+              toast.error(err);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        />
+        <span>
+          <strong>Require allowed hosts</strong>{' '}
+          <span className="muted small">
+            — a flow that uses a secret without allowed hosts cannot be saved, so no editor can send a secret
+            to a host nobody approved.
+          </span>
+        </span>
+      </label>
+    </div>
   );
 }

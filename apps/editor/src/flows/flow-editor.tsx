@@ -58,7 +58,7 @@ function Editor(props: { flowId: string; onBack: () => void }) {
     byBlock: new Map(),
     general: [],
   });
-  const [push, setPush] = useState<{ message: string; secret?: string } | null>(null);
+  const [push, setPush] = useState<{ message: string; secret?: string; code?: string } | null>(null);
   const [saving, setSaving] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
   const ro = !perms.edit;
@@ -206,7 +206,7 @@ function Editor(props: { flowId: string; onBack: () => void }) {
         toast.error(err);
       } else if (err instanceof ApiError && err.status === 422) {
         const d = err.details as { secret?: string; name?: string } | undefined;
-        setPush({ message: err.message, secret: d?.secret ?? d?.name });
+        setPush({ message: err.message, secret: d?.secret ?? d?.name, code: err.code });
       } else toast.error(err);
       return false;
     } finally {
@@ -267,9 +267,13 @@ function Editor(props: { flowId: string; onBack: () => void }) {
       </div>
       {push && (
         <div className="alert issues" role="alert" data-testid="push-protection">
-          <strong>Not saved: this flow contains a secret's value.</strong>
+          <strong>
+            {push.code === 'ALLOWED_HOSTS_REQUIRED'
+              ? 'Not saved: this project requires allowed hosts on every secret a flow uses.'
+              : "Not saved: this flow contains a secret's value."}
+          </strong>{' '}
           {push.message}
-          {push.secret && (
+          {push.secret && push.code !== 'ALLOWED_HOSTS_REQUIRED' && (
             <>
               {' '}
               Use <code>&lt;secret:{push.secret}&gt;</code> instead of the literal value.

@@ -331,6 +331,7 @@ function AllowedHostsPolicy(props: { projectId: string; initial?: { requireAllow
           disabled={busy}
           onChange={async (e) => {
             const next = e.target.checked;
+            setOn(next);
             setBusy(true);
             try {
               const p = await api.updateProject(props.projectId, { policy: { requireAllowedHosts: next } });
@@ -341,6 +342,7 @@ function AllowedHostsPolicy(props: { projectId: string; initial?: { requireAllow
                   : 'Allowed hosts are optional again',
               );
             } catch (err) {
+              setOn(!next);
               toast.error(err);
             } finally {
               setBusy(false);

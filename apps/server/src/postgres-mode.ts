@@ -8,12 +8,13 @@
 //     queued run, and the retries a flow asks for.
 import type pg from 'pg';
 import type { SecretMeta } from '@flowsafe/api-block';
-import type { RunInfo, RunRecord } from '@flowsafe/runner';
+import type { RunInfo, RunRecord, RunSink } from '@flowsafe/runner';
 import type { SecretValue } from '@flowsafe/secrets';
 import type { Store, StoredRun } from '@flowsafe/store';
 import type { LostInfo, RunJob } from '@flowsafe/queue';
 import { ProjectSecrets, type ProjectSecretsOptions } from './project-secrets';
 import { FINAL_STATUSES, type RunRecords } from './run-records';
+import { toStored } from './runs';
 
 type Entry = Awaited<ReturnType<ProjectSecrets['entry']>>;
 
@@ -126,6 +127,52 @@ export function queueHooks({ store, pool, records }: QueueHooksOptions) {
       const flow = await store.flows.get(job.projectId, job.flowId);
       const retries = (flow?.definition as { retries?: unknown } | undefined)?.retries;
       return typeof retries === 'number' && Number.isSafeInteger(retries) && retries > 0 ? retries : 0;
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The runner's sink where the final record must be in the database before the queue is told
+ * the run finished: `settle(record)` waits for its write and, if the database was out of
+ * reach, saves it again with backoff (up to `retryMs`); it throws only when that fails too,
+ * so the queue retries the job or the reaper settles the run.
+ */
+export function durableSink(records: RunRecords, store: Store, retryMs = 30_000) {
+  const finals = new Map<string, Promise<void>>();
+  const sink: RunSink = {
+    save(record) {
+      const stored = toStored(record);
+      if (FINAL_STATUSES.has(stored.status)) finals.set(record.id, records.finish(stored));
+      else records.track(stored);
+      return Promise.resolve();
+    },
+  };
+  return {
+    sink,
+    async settle(record: RunRecord): Promise<void> {
+      const pending = finals.get(record.id);
+      finals.delete(record.id);
+      try {
+        if (!pending) throw new Error('the final record was not written');
+        await pending;
+        return;
+      } catch {
+        // written again below
+      }
+      const deadline = Date.now() + retryMs;
+      let wait = 100;
+      for (;;) {
+        try {
+          await store.runs.save(toStored(record));
+          return;
+        } catch (err) {
+          if (Date.now() + wait > deadline) throw err;
+          await sleep(wait);
+          wait = Math.min(wait * 2, 2000);
+        }
+      }
     },
   };
 }

@@ -11,7 +11,7 @@ import { createFunctionBlockPlugin } from '@flowsafe/sandbox';
 import type { KeyRing } from '@flowsafe/secrets';
 import type { Store } from '@flowsafe/store';
 import type { AppContext } from './context';
-import { queueHooks, RunScopedSecrets } from './postgres-mode';
+import { durableSink, queueHooks, RunScopedSecrets } from './postgres-mode';
 import { ProjectSecrets } from './project-secrets';
 import { RunRecords } from './run-records';
 import { createRunExecutor, createRunService, recordsSink, type RunQueueLike } from './runs';
@@ -69,9 +69,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     // in PostgreSQL mode a run this process does not hold may be running elsewhere
     !opts.postgres,
   );
+  // PostgreSQL mode: the queue is told a run finished only once its final record is stored
+  const durable = opts.postgres ? durableSink(records, store) : undefined;
   const runner = createRunner({
     plugins: [...builtinPlugins(), api, fn],
-    sink: recordsSink(records),
+    sink: durable?.sink ?? recordsSink(records),
     logger,
   });
   const inputs = new Map<string, Record<string, unknown>>();
@@ -87,7 +89,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
         : {
             execute: async (job, signal) => {
               try {
-                return await execute(job, signal);
+                const record = await execute(job, signal);
+                await durable!.settle(record);
+                return record;
               } finally {
                 runSecrets!.release(job.runId);
               }

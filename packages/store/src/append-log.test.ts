@@ -95,6 +95,16 @@ describe('AppendLog (open handle, group commit)', () => {
     expect((await log.list({ limit: 10 })).items.map((r) => r.id)).toEqual(['c']);
   });
 
+  it('appends made while a removal runs land in the new file, in order', async () => {
+    log = new AppendLog<Rec>({ file, limit: 1000 });
+    await log.append({ id: 'old', n: 0 });
+    const removed = log.remove();
+    const appended = [log.append({ id: 'x', n: 1 }), log.append({ id: 'y', n: 2 })];
+    await Promise.all([removed, ...appended]);
+    expect((await fileRecords()).map((r) => r.id)).toEqual(['x', 'y']);
+    expect((await log.list({ limit: 10 })).items.map((r) => r.id)).toEqual(['y', 'x']);
+  });
+
   it('a failed write rejects its appends and leaves the index unchanged', async () => {
     log = new AppendLog<Rec>({ file: join(dir, 'missing-dir', 'log.jsonl'), limit: 1000 });
     await expect(log.append({ id: 'a', n: 1 })).rejects.toMatchObject({ code: 'ENOENT' });

@@ -5,10 +5,11 @@
 // compacted (rewritten atomically with the newest `limit` records) once it outgrows the
 // limit by a margin. A torn last line (a crash mid-append) is cut off with a warning.
 //
-// Writes go through one open file handle (O_APPEND) per file and are group-committed: lines
-// appended in the same turn of the event loop, or while a compaction runs, are written
-// together. An append resolves once its line has been handed to the OS (it survives a killed
-// process), and the index only ever holds what the file holds. The index keeps each record's
+// Writes go through one open file handle (O_APPEND) per file. When nothing is in flight an
+// append writes its line at once; lines appended while a job is in flight (loading, opening,
+// a compaction, a removal) queue up and are written together after it (group commit). An
+// append resolves once its line has been handed to the OS (it survives a killed process),
+// and the index only ever holds what the file holds. The index keeps each record's
 // JSON line (the text that was written) and parses it when a record is read.
 //
 // The write itself is a synchronous write(2) on the open descriptor: appending a few KiB to
@@ -58,7 +59,11 @@ export interface LogPage<T> {
 
 export class AppendLog<T extends { id: string }> {
   private state: Promise<LogState<T>> | undefined;
+  /** the state once loaded (for the synchronous path) */
+  private loaded: LogState<T> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** removal and close jobs not yet finished (a drain shows as `draining`) */
+  private jobs = 0;
   /** lines waiting for the next write */
   private queue: Pending[] = [];
   private draining = false;
@@ -80,6 +85,19 @@ export class AppendLog<T extends { id: string }> {
 
   /** Appends a record already serialised as one JSON line (no newline) with this id. */
   appendLine(id: string, line: string): Promise<void> {
+    const state = this.loaded;
+    const fh = this.handle;
+    const idle = !this.draining && this.jobs === 0;
+    if (idle && state !== undefined && fh !== undefined && !this.compactionDue(state, id)) {
+      // nothing queued or in flight: write now (same guarantee, no trip through the queue)
+      try {
+        this.writeOpen(fh, Buffer.from(`${line}\n`, 'utf8'));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      this.index(state, id, line);
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ id, line, resolve, reject });
       if (!this.draining) {
@@ -122,10 +140,11 @@ export class AppendLog<T extends { id: string }> {
 
   /** Deletes the file and forgets the index (project deleted). */
   remove(): Promise<void> {
-    return this.serial(async () => {
+    return this.job(async () => {
       await this.closeHandle();
       await rm(this.options.file, { force: true });
-      this.state = Promise.resolve(emptyState());
+      this.loaded = emptyState();
+      this.state = Promise.resolve(this.loaded);
     });
   }
 
@@ -136,13 +155,32 @@ export class AppendLog<T extends { id: string }> {
 
   /** Waits for pending appends and closes the file (a later append opens it again). */
   close(): Promise<void> {
-    return this.serial(() => this.closeHandle());
+    return this.job(() => this.closeHandle());
   }
 
   private serial<R>(fn: () => Promise<R>): Promise<R> {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** A serial job other than a drain; counted until its last step has run. */
+  private job(fn: () => Promise<void>): Promise<void> {
+    this.jobs++;
+    return this.serial(async () => {
+      try {
+        await fn();
+      } finally {
+        this.jobs--;
+      }
+    });
+  }
+
+  private compactionDue(state: LogState<T>, id: string): boolean {
+    const { limit } = this.options;
+    const margin = Math.max(100, Math.ceil(limit / 2));
+    const entries = state.entries.size + (state.entries.has(id) ? 0 : 1);
+    return entries > limit + margin || state.lines + 1 > 2 * limit + margin;
   }
 
   /** Writes queued lines, one write per batch, until the queue is empty. */
@@ -196,7 +234,11 @@ export class AppendLog<T extends { id: string }> {
       }
       this.handle = fh;
     }
-    const fh = this.handle;
+    this.writeOpen(this.handle, buf);
+  }
+
+  /** write(2) of `buf` whole on the open handle; on failure the file is cut back and closed. */
+  private writeOpen(fh: FileHandle, buf: Buffer): void {
     try {
       let done = 0;
       while (done < buf.length) done += writeSync(fh.fd, buf, done, buf.length - done);
@@ -207,7 +249,8 @@ export class AppendLog<T extends { id: string }> {
       } catch {
         // the file stays as the failed write left it; loading it cuts a torn last line
       }
-      await this.closeHandle();
+      if (this.handle === fh) this.handle = undefined;
+      void fh.close().catch(() => undefined);
       throw err;
     }
   }
@@ -235,10 +278,13 @@ export class AppendLog<T extends { id: string }> {
   }
 
   private load(): Promise<LogState<T>> {
-    this.state ??= this.read().catch((err: unknown) => {
-      this.state = undefined;
-      throw err;
-    });
+    this.state ??= this.read().then(
+      (state) => (this.loaded = state),
+      (err: unknown) => {
+        this.state = undefined;
+        throw err;
+      },
+    );
     return this.state;
   }
 

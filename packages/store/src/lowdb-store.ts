@@ -65,13 +65,15 @@ export async function openLowdbStore(options: LowdbStoreOptions): Promise<Store>
   const auditLimit = options.retention?.auditPerWorkspace ?? 100_000;
   const logs = new Map<string, AppendLog<never>>();
   function log<T extends { id: string }>(dir: 'runs' | 'audit', id: string, limit: number): AppendLog<T> {
-    if (!FILE_ID.test(id))
-      throw new StoreError('INVALID_INPUT', `invalid id ${JSON.stringify(id.slice(0, 40))}`);
-    const file = join(dataDir, dir, `${id}.jsonl`);
-    let existing = logs.get(file);
+    // keyed by dir/id: only ids that passed FILE_ID (no '/') are ever stored
+    const key = `${dir}/${id}`;
+    let existing = logs.get(key);
     if (!existing) {
+      if (!FILE_ID.test(id))
+        throw new StoreError('INVALID_INPUT', `invalid id ${JSON.stringify(id.slice(0, 40))}`);
+      const file = join(dataDir, dir, `${id}.jsonl`);
       existing = new AppendLog<never>({ file, limit, logger: options.logger });
-      logs.set(file, existing);
+      logs.set(key, existing);
     }
     return existing as unknown as AppendLog<T>;
   }

@@ -31,6 +31,11 @@ import {
   type WrappedKey,
 } from '../packages/secrets/src/index';
 
+// Issue 18 figures (egressAndStoreFigures, at the end of this file).
+import { createEgressGuard, parseEgressAllow } from '@flowsafe/api-block';
+import { createServerLogger, createServices, bootstrap } from '@flowsafe/server';
+import { startVaultStandIn } from '@flowsafe/secret-stores';
+
 const WARMUP = 500;
 const ROUNDS = 6;
 const PER_ROUND = 600; // 3,600 measured runs per side at concurrency 1
@@ -212,6 +217,8 @@ async function main(): Promise<void> {
   const flowRps = Math.max(...flowRpsRuns);
   const memRps = Math.max(...memRpsRuns);
 
+  const storeFigures = await egressAndStoreFigures(base);
+
   await plugin.close();
   await rawAgent.close();
   await closeStore();
@@ -239,8 +246,197 @@ async function main(): Promise<void> {
       rawRps: Math.round(rawRps),
       flowRps: Math.round(flowRps),
       rpsRatio: round3(flowRps / rawRps),
+      ...storeFigures,
     }),
   );
+}
+
+/**
+ * Issue 18, same upstream: the egress guard's cost (the same flow through the guard's agent with
+ * 127.0.0.1 allowed vs a plain keep-alive agent), and external secrets through the server's own
+ * ProjectSecrets (a text secret from a local Vault stand-in, cache warm, vs the same flow with a
+ * sealed stored secret, both through the guard), plus the first dispatch after the cache expired.
+ */
+async function egressAndStoreFigures(base: string): Promise<Record<string, number>> {
+  const WARM = 300;
+  const STORE_ROUNDS = 6;
+  const STORE_PER_ROUND = 400;
+  const COLD_SAMPLES = 9;
+  const vault = await startVaultStandIn({ tokens: ['bench-vault-token-1'] });
+  vault.setSecret('bench', { token: `ext_${randomUUID()}` });
+  const dataDir = await mkdtemp(join(tmpdir(), 'flowsafe-bench-stores-'));
+  const { store, keyRing } = await bootstrap({
+    dataDir,
+    masterKey: MasterKey.generate().toBase64(),
+    bootstrapToken: undefined,
+  });
+  const logger = createServerLogger(new Redactor(), { level: 'silent' });
+  const services = await createServices({ store, keyRing, logger, egressAllow: '127.0.0.1' });
+  const secrets = services.ctx.secrets;
+  const workspace = await store.workspaces.create({ name: 'bench' });
+  const project = await store.projects.create({
+    workspaceId: workspace.id,
+    name: 'bench',
+    environments: ['development', 'production'],
+  });
+  const addStore = async (name: string, cacheTtlS: number) => {
+    const def = {
+      name,
+      type: 'vault' as const,
+      cacheTtlS,
+      config: {
+        address: vault.url,
+        mount: 'secret',
+        auth: { method: 'token' as const, token: 'bench-vault-token-1' },
+        timeoutMs: 10_000,
+      },
+    };
+    const wrappedKey = secrets.newDataKey();
+    const sealed = secrets.external.seal(workspace.id, def, wrappedKey);
+    await store.secretStores.create({
+      workspaceId: workspace.id,
+      name,
+      type: 'vault',
+      config: sealed.config,
+      wrappedKey,
+      credentials: sealed.credentials,
+      cacheTtlS,
+    });
+  };
+  await addStore('vault-warm', 3600);
+  await addStore('vault-cold', 1);
+  const base0 = {
+    workspaceId: workspace.id,
+    projectId: project.id,
+    visibility: 'restricted' as const,
+    values: {},
+  };
+  const storedKey = { id: randomUUID(), ...base0, type: 'text' as const, wrappedKey: secrets.newDataKey() };
+  await store.secrets.create({
+    ...storedKey,
+    name: 'STORED_KEY',
+    values: { default: secrets.seal(storedKey, 'default', `stored_${randomUUID()}`) },
+  });
+  for (const [name, storeName] of [
+    ['EXT_KEY', 'vault-warm'],
+    ['COLD_KEY', 'vault-cold'],
+  ] as const)
+    await store.secrets.create({
+      id: randomUUID(),
+      ...base0,
+      type: 'text',
+      wrappedKey: secrets.newDataKey(),
+      name,
+      source: { store: storeName, ref: 'bench#token' },
+    });
+  secrets.invalidate(project.id);
+  await secrets.entry(project.id);
+  const projectRedactor = await secrets.redactor(project.id);
+
+  const guard = createEgressGuard({ allow: parseEgressAllow('127.0.0.1') });
+  const plainAgent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  const guardAgent = guard.agent({ keepAliveTimeout: 10_000 });
+  const records = new Map<string, RunRecord>();
+  const sink: RunSink = { save: async (record) => void records.set(record.id, record) };
+  const runnerWith = (dispatcher: typeof plainAgent) =>
+    createRunner({
+      plugins: [...builtinPlugins(), createApiBlockPlugin({ secrets, dispatcher })],
+      sink,
+    });
+  const off = runnerWith(plainAgent);
+  const on = runnerWith(guardAgent as unknown as typeof plainAgent);
+  const definitionFor = (secret: string): FlowDefinition => ({
+    name: 'bench-stores',
+    start: 'call',
+    variables: { subject: 'Hello' },
+    blocks: [
+      {
+        id: 'call',
+        type: 'api',
+        config: {
+          method: 'POST',
+          url: `${base}/tickets`,
+          headers: { 'X-Api-Key': `<secret:${secret}>` },
+          body: { type: 'json', content: { subject: '{{subject}}' } },
+          saveAs: 'ticket',
+        },
+      },
+    ],
+  });
+  let failures = 0;
+  const flowOf = (r: typeof off, secret: string) => {
+    const definition = definitionFor(secret);
+    return async (): Promise<void> => {
+      const record = await r.run({
+        definition,
+        run: {
+          workspaceId: workspace.id,
+          projectId: project.id,
+          flowId: 'flow_bench',
+          environment: 'production',
+          runId: randomUUID(),
+        },
+        redactor: projectRedactor.child(),
+      });
+      if (record.status !== 'succeeded' && failures++ === 0)
+        console.error('store flow failed:', JSON.stringify(record.error ?? record.steps.at(-1)?.error));
+      if (records.size > 1000) records.clear();
+    };
+  };
+  const guardOff = flowOf(off, 'STORED_KEY');
+  const guardOn = flowOf(on, 'STORED_KEY');
+  const external = flowOf(on, 'EXT_KEY');
+  const cold = flowOf(on, 'COLD_KEY');
+
+  for (let i = 0; i < WARM; i++) {
+    await guardOff();
+    await guardOn();
+    await external();
+  }
+  const times: number[][] = [[], [], []];
+  const sides = [guardOff, guardOn, external];
+  for (let round = 0; round < STORE_ROUNDS; round++) {
+    const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+    for (const side of order) {
+      for (let i = 0; i < STORE_PER_ROUND; i++) {
+        const t0 = process.hrtime.bigint();
+        await sides[side]!();
+        times[side]!.push(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  // The first dispatch after the cache expired: the fetch from Vault is part of it.
+  await cold();
+  const coldMs: number[] = [];
+  for (let i = 0; i < COLD_SAMPLES; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    const t0 = process.hrtime.bigint();
+    await cold();
+    coldMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const vaultReads = vault.counts.read;
+
+  await services.close(1_000);
+  await secrets.external.close();
+  await plainAgent.close();
+  await guardAgent.close();
+  await store.close();
+  await vault.close();
+  await rm(dataDir, { recursive: true, force: true });
+
+  const [offP50, onP50, extP50] = times.map(median) as [number, number, number];
+  const r3 = (n: number): number => Math.round(n * 1000) / 1000;
+  console.log(
+    `egress/stores: p50 guard off ${r3(offP50)} us, guard on ${r3(onP50)} us, external (Vault, cache warm) ` +
+      `${r3(extP50)} us over ${STORE_ROUNDS * STORE_PER_ROUND} runs each; cold first dispatch after expiry ` +
+      `${coldMs.map((m) => m.toFixed(2)).join(', ')} ms; Vault reads ${vaultReads}; failures ${failures}`,
+  );
+  return {
+    guardP50Ratio: r3(onP50 / offP50),
+    externalCachedP50Ratio: r3(extP50 / onP50),
+    externalColdMs: Math.round(median(coldMs) * 100) / 100,
+  };
 }
 
 main().catch((err: unknown) => {

@@ -126,6 +126,17 @@ describe('templates', () => {
     expect(got.headers['content-type']).toBe('application/json');
   });
 
+  it('one config sent again and again follows its variables each time (parsed URLs are reused only for equal text)', async () => {
+    const { plugin, redactor } = setup({});
+    const config = cfg({ method: 'GET', url: `${echoServer.url}/items/{{id}}`, saveAs: 'res' });
+    const paths: string[] = [];
+    for (const id of ['1', '2', '1', 'x y']) {
+      const ctx = fakeContext({ redactor, variables: { id } });
+      paths.push(echoed(await plugin.execute(ctx, config)).url);
+    }
+    expect(paths).toEqual(['/items/1', '/items/2', '/items/1', '/items/x%20y']);
+  });
+
   it('sends raw text bodies with their content type', async () => {
     const { plugin, redactor } = setup({});
     const ctx = fakeContext({ redactor, variables: { name: 'world' } });

@@ -19,8 +19,14 @@ export interface ComposedRequest {
 
 const LINE_BREAK = /[\r\n\0]/;
 
-/** The URL with its `query` entries; `text` gives the text of a secret slot. */
+/** The last parsed URL of a plan whose rendered URL held no secret slot (secret-free text only:
+ *  a URL carrying a value is never kept). Most plans render the same URL every time. */
+const lastUrl = new WeakMap<Plan, { text: string; url: URL }>();
+
+/** The URL with its `query` entries; `text` gives the text of a secret slot. The URL object may
+ *  be shared between dispatches of the same plan: read it, never change it. */
 export function composeUrl(plan: Plan, rendered: RenderedRequest, text: (slot: SecretPart) => string): URL {
+  const plain = typeof rendered.url === 'string' && rendered.query.every(([, v]) => typeof v === 'string');
   let url = fillSecrets(rendered.url, text);
   if (rendered.query.length > 0) {
     let qs = '';
@@ -29,6 +35,10 @@ export function composeUrl(plan: Plan, rendered: RenderedRequest, text: (slot: S
     const hash = url.indexOf('#');
     const head = hash < 0 ? url : url.slice(0, hash);
     url = head + (head.includes('?') ? '&' : '?') + qs + (hash < 0 ? '' : url.slice(hash));
+  }
+  if (plain) {
+    const hit = lastUrl.get(plan);
+    if (hit !== undefined && hit.text === url) return hit.url;
   }
   let parsed: URL;
   try {
@@ -42,6 +52,7 @@ export function composeUrl(plan: Plan, rendered: RenderedRequest, text: (slot: S
       `the URL ${plan.record.url} renders to a ${parsed.protocol} URL; use http or https`,
     );
   }
+  if (plain) lastUrl.set(plan, { text: url, url: parsed });
   return parsed;
 }
 

@@ -55,8 +55,10 @@ export async function dispatchRequest(req: OutgoingRequest, opts: DispatchOption
   else opts.signal.addEventListener('abort', onAbort, { once: true });
 
   let { url, method, body, dispatcher } = req;
-  const headers = { ...req.headers };
-  const secretHeaders = new Map(req.secretHeaders);
+  // copied only when a redirect changes them (most requests have none)
+  let headers = req.headers;
+  let secretHeaders = req.secretHeaders as Map<string, readonly string[]>;
+  let copied = false;
   let bodySecrets = req.bodySecrets;
   let dispatcherSecrets = req.dispatcherSecrets;
   try {
@@ -94,6 +96,11 @@ export async function dispatchRequest(req: OutgoingRequest, opts: DispatchOption
           'REDIRECT_REFUSED',
           `redirect ${res.statusCode} to ${next.protocol} is not followed`,
         );
+      }
+      if (!copied) {
+        headers = { ...headers };
+        secretHeaders = new Map(secretHeaders);
+        copied = true;
       }
       const keepBody = res.statusCode === 307 || res.statusCode === 308;
       if (!keepBody) {

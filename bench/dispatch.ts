@@ -3,8 +3,9 @@
 // secret in a header, a basic-auth secret via auth, a templated JSON body) run through
 // createRunner with run records stored (the lowdb store's runs repo in a temp dir) and secret
 // values opened per dispatch from real AES-256-GCM sealed values through the KeyRing.
-// p50 at concurrency 1 (rounds of raw and flow alternate so drift hits both), requests per
-// second at concurrency 32. Last line: one JSON object.
+// p50 at concurrency 1 and requests per second at concurrency 32, each measured in rounds in
+// which raw and flow alternate (so machine noise hits both); each figure is the median of its
+// rounds. Last line: one JSON object.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -40,7 +41,8 @@ const WARMUP = 500;
 const ROUNDS = 6;
 const PER_ROUND = 600; // 3,600 measured runs per side at concurrency 1
 const CONCURRENCY = 32;
-const RPS_PER_WORKER = 120; // 3,840 requests per side at concurrency 32
+const RPS_ROUNDS = 5;
+const RPS_PER_WORKER = 50; // 1,600 requests per round, 8,000 per side at concurrency 32
 
 const BODY = JSON.stringify({ ok: true, id: 'T-1', items: [1, 2, 3] });
 
@@ -88,6 +90,8 @@ async function main(): Promise<void> {
   };
   addSecret('API_KEY', 'text', `key_${randomUUID()}`, ['127.0.0.1']);
   addSecret('LOGIN', 'basic', { username: 'bench-user', password: `pw_${randomUUID()}` });
+  let openUs = 0; // time spent in KeyRing.open, for the breakdown line
+  let opens = 0;
   const secrets: SecretAccess = {
     describe: (_run, name) => stored.get(name)?.meta,
     open: async (r, name) => {
@@ -98,7 +102,11 @@ async function main(): Promise<void> {
         secretId: `sec_${name}`,
         environment: 'default',
       };
-      return ring.open(s.wrapped, ctx, s.meta.type, s.sealed);
+      const t0 = performance.now();
+      const value = ring.open(s.wrapped, ctx, s.meta.type, s.sealed);
+      openUs += (performance.now() - t0) * 1000;
+      opens++;
+      return value;
     },
   };
 
@@ -172,30 +180,35 @@ async function main(): Promise<void> {
     await flow();
     await memFlow();
   }
-  const rawTimes: number[] = [];
-  const flowTimes: number[] = [];
-  const memTimes: number[] = [];
   const timeOne = async (fn: () => Promise<void>, into: number[]): Promise<void> => {
     const t0 = process.hrtime.bigint();
     await fn();
     into.push(Number(process.hrtime.bigint() - t0) / 1000);
   };
+  const p50 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = s.length >> 1;
+    return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  };
+  const sides = { raw, flow, mem: memFlow };
+  type Side = keyof typeof sides;
+  const order = (round: number): Side[] =>
+    (['raw', 'flow', 'mem'] as Side[]).map((_, i, all) => all[(i + round) % all.length]!);
+  const roundP50s: Record<Side, number[]> = { raw: [], flow: [], mem: [] };
+  let measuredRuns = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const order: Array<[() => Promise<void>, number[]]> = [
-      [raw, rawTimes],
-      [flow, flowTimes],
-      [memFlow, memTimes],
-    ];
-    if (round % 2 === 1) order.reverse();
-    for (const [fn, into] of order) {
-      for (let i = 0; i < PER_ROUND; i++) await timeOne(fn, into);
+    for (const side of order(round)) {
+      const times: number[] = [];
+      for (let i = 0; i < PER_ROUND; i++) await timeOne(sides[side], times);
+      roundP50s[side].push(p50(times));
+      if (side === 'flow') measuredRuns += times.length;
     }
   }
-  const p50 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rawP50Us = p50(rawTimes);
-  const flowP50Us = p50(flowTimes);
+  const c1Opens = opens;
+  const c1OpenUs = openUs;
 
-  // --- throughput at concurrency 32 (two alternating passes each, best of the two)
+  // --- throughput at concurrency 32, rounds alternating the same way
   const rps = async (fn: () => Promise<void>): Promise<number> => {
     const t0 = performance.now();
     await Promise.all(
@@ -205,17 +218,16 @@ async function main(): Promise<void> {
     );
     return (CONCURRENCY * RPS_PER_WORKER) / ((performance.now() - t0) / 1000);
   };
-  const rawRpsRuns: number[] = [];
-  const flowRpsRuns: number[] = [];
-  const memRpsRuns: number[] = [];
-  for (let pass = 0; pass < 2; pass++) {
-    rawRpsRuns.push(await rps(raw));
-    flowRpsRuns.push(await rps(flow));
-    memRpsRuns.push(await rps(memFlow));
+  const roundRps: Record<Side, number[]> = { raw: [], flow: [], mem: [] };
+  for (let round = 0; round < RPS_ROUNDS; round++) {
+    for (const side of order(round)) roundRps[side].push(await rps(sides[side]));
   }
-  const rawRps = Math.max(...rawRpsRuns);
-  const flowRps = Math.max(...flowRpsRuns);
-  const memRps = Math.max(...memRpsRuns);
+  const rawP50Us = median(roundP50s.raw);
+  const flowP50Us = median(roundP50s.flow);
+  const memP50Us = median(roundP50s.mem);
+  const rawRps = median(roundRps.raw);
+  const flowRps = median(roundRps.flow);
+  const memRps = median(roundRps.mem);
 
   const storeFigures = await egressAndStoreFigures(base);
 
@@ -228,14 +240,15 @@ async function main(): Promise<void> {
 
   console.log(
     `dispatch: upstream ${base}; sink: ${sinkKind}; secrets: KeyRing-sealed, opened per dispatch; ` +
-      `p50 over ${rawTimes.length} runs each after ${WARMUP} warm-up; rps at concurrency ${CONCURRENCY}; flow failures: ${failures}`,
+      `p50 = median of ${ROUNDS} rounds of ${PER_ROUND} runs each (${measuredRuns} flow runs) after ${WARMUP} warm-up; ` +
+      `rps = median of ${RPS_ROUNDS} rounds at concurrency ${CONCURRENCY}; flow failures: ${failures}`,
   );
   const round1 = (n: number): number => Math.round(n * 10) / 10;
   const round3 = (n: number): number => Math.round(n * 1000) / 1000;
-  const memP50Us = p50(memTimes);
   console.log(
     `breakdown (same flow, run records in memory instead of the store): flowP50Us ${round1(memP50Us)} ` +
-      `(p50Ratio ${round3(memP50Us / rawP50Us)}), flowRps ${Math.round(memRps)} (rpsRatio ${round3(memRps / rawRps)})`,
+      `(p50Ratio ${round3(memP50Us / rawP50Us)}), flowRps ${Math.round(memRps)} (rpsRatio ${round3(memRps / rawRps)}); ` +
+      `KeyRing.open ${round1(c1OpenUs / Math.max(1, c1Opens))} us per secret, ${round1((2 * c1OpenUs) / Math.max(1, c1Opens))} us per run`,
   );
   console.log(
     JSON.stringify({

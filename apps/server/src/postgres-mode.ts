@@ -24,15 +24,26 @@ type Entry = Awaited<ReturnType<ProjectSecrets['entry']>>;
  */
 export class RunScopedSecrets {
   private readonly runs = new Map<string, ProjectSecrets>();
+  /** the last snapshot of each project, reused while the secrets' fingerprint is unchanged */
+  private readonly latest = new Map<string, { fingerprint: string; snapshot: ProjectSecrets }>();
   constructor(
     private readonly options: ProjectSecretsOptions,
     /** used for calls outside a run (none expected) */
     private readonly fallback: ProjectSecrets,
+    /** one cheap query naming the current state of a project's secrets (ids and update times) */
+    private readonly fingerprint?: (projectId: string) => Promise<string>,
   ) {}
 
   async entry(projectId: string, runId?: string): Promise<Entry> {
     if (runId === undefined) return this.fallback.entry(projectId);
-    const snapshot = new ProjectSecrets(this.options);
+    const fingerprint = this.fingerprint ? await this.fingerprint(projectId) : undefined;
+    const known = this.latest.get(projectId);
+    let snapshot: ProjectSecrets;
+    if (fingerprint !== undefined && known?.fingerprint === fingerprint) snapshot = known.snapshot;
+    else {
+      snapshot = new ProjectSecrets(this.options);
+      if (fingerprint !== undefined) this.latest.set(projectId, { fingerprint, snapshot });
+    }
     this.runs.set(runId, snapshot);
     return snapshot.entry(projectId);
   }
@@ -174,5 +185,17 @@ export function durableSink(records: RunRecords, store: Store, retryMs = 30_000)
         }
       }
     },
+  };
+}
+
+/** The fingerprint of a project's secrets in PostgreSQL: every id with its update time. */
+export function secretsFingerprint(pool: pg.Pool) {
+  return async (projectId: string): Promise<string> => {
+    const result = await pool.query<{ f: string | null }>(
+      `SELECT count(*) || ':' || coalesce(md5(string_agg(id || '@' || updated_at::text, ',' ORDER BY id)), '') AS f
+         FROM secrets WHERE project_id = $1`,
+      [projectId],
+    );
+    return result.rows[0]?.f ?? '';
   };
 }

@@ -11,7 +11,7 @@ import { createFunctionBlockPlugin } from '@flowsafe/sandbox';
 import type { KeyRing } from '@flowsafe/secrets';
 import type { Store } from '@flowsafe/store';
 import type { AppContext } from './context';
-import { durableSink, queueHooks, RunScopedSecrets } from './postgres-mode';
+import { durableSink, queueHooks, RunScopedSecrets, secretsFingerprint } from './postgres-mode';
 import { ProjectSecrets } from './project-secrets';
 import { RunRecords } from './run-records';
 import { createRunExecutor, createRunService, recordsSink, type RunQueueLike } from './runs';
@@ -49,7 +49,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const secretsOptions = { store, keyRing, global: opts.global ?? new Redactor() };
   const secrets = new ProjectSecrets(secretsOptions);
   // another process may change secrets: each run of PostgreSQL mode reads its own snapshot
-  const runSecrets = opts.postgres ? new RunScopedSecrets(secretsOptions, secrets) : undefined;
+  const runSecrets = opts.postgres
+    ? new RunScopedSecrets(secretsOptions, secrets, secretsFingerprint(opts.postgres.pool))
+    : undefined;
   const guard = createEgressGuard({ allow: parseEgressAllow(opts.egressAllow ?? '') });
   const api = createApiBlockPlugin({
     secrets: runSecrets ?? secrets,

@@ -64,8 +64,9 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       expect(await store.users.count()).toBe(before + 1);
     });
 
-    it('workspaces: create, get, list by ids', async () => {
+    it('workspaces: create, get, list by ids, list all', async () => {
       const other = await store.workspaces.create({ name: 'Other' });
+      expect((await store.workspaces.listAll()).map((w) => w.id).sort()).toEqual([ws.id, other.id].sort());
       expect(await store.workspaces.get(ws.id)).toEqual(ws);
       expect(await store.workspaces.get(randomUUID())).toBeUndefined();
       const listed = await store.workspaces.list([other.id, ws.id, randomUUID()]);

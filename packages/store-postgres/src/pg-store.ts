@@ -137,6 +137,9 @@ function workspacesRepo(db: Queryable): WorkspacesRepo {
         await rows(db, 'SELECT * FROM workspaces WHERE id = ANY($1) ORDER BY created_at, id', [ids])
       ).map(toWorkspace);
     },
+    async listAll() {
+      return (await rows(db, 'SELECT * FROM workspaces ORDER BY created_at, id')).map(toWorkspace);
+    },
   };
 }
 

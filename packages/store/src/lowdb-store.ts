@@ -199,6 +199,7 @@ function workspacesRepo(ctx: Context): WorkspacesRepo {
       const wanted = new Set(ids);
       return copy(ctx.doc().workspaces.filter((w) => wanted.has(w.id)));
     },
+    listAll: async () => copy(ctx.doc().workspaces),
   };
 }
 

@@ -178,6 +178,8 @@ export interface WorkspacesRepo {
   create(input: { name: string }): Promise<Workspace>;
   get(id: string): Promise<Workspace | undefined>;
   list(ids: string[]): Promise<Workspace[]>;
+  /** every workspace (operator commands such as rotate-key) */
+  listAll(): Promise<Workspace[]>;
 }
 
 export interface MembersRepo {

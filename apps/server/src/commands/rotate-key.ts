@@ -14,7 +14,7 @@ import path from 'node:path';
 import { KeyRing, MasterKey } from '@flowsafe/secrets';
 import type { Store } from '@flowsafe/store';
 import { KEY_CHECK_META } from '../bootstrap';
-import { CliError, firstLine, openRuntime, progress, readConfig, type Runtime } from './runtime';
+import { CliError, firstLine, openRuntime, progress, readConfig } from './runtime';
 
 export interface RotateOptions {
   newKeyFile?: string;
@@ -58,20 +58,6 @@ async function newKey(opts: RotateOptions, dataDir: string): Promise<{ key: Mast
   const key = MasterKey.generate();
   await writeFile(pendingFile, `${key.toBase64()}\n`, { mode: 0o600, flag: 'wx' });
   return { key, file: pendingFile };
-}
-
-/** Every workspace id (the store interface lists workspaces by id only). */
-async function workspaceIds(runtime: Runtime): Promise<string[]> {
-  if (runtime.postgres) {
-    const result = await runtime.postgres.pool.query<{ id: string }>(
-      'SELECT id FROM workspaces ORDER BY created_at, id',
-    );
-    return result.rows.map((r) => r.id);
-  }
-  const doc = JSON.parse(await readFile(path.join(runtime.config.dataDir, 'flowsafe.json'), 'utf8')) as {
-    workspaces?: { id: string }[];
-  };
-  return (doc.workspaces ?? []).map((w) => w.id);
 }
 
 export interface RotateResult {
@@ -141,7 +127,7 @@ export async function rotateKeyCommand(opts: RotateOptions): Promise<void> {
       }
     }
     const bar = progress();
-    const ids = await workspaceIds(runtime);
+    const ids = (await runtime.store.workspaces.listAll()).map((w) => w.id);
     const result = await rewrapAll(runtime.store, ids, ring, target, (done, total) =>
       bar.update(`re-wrapping data keys: ${done}/${total}`),
     );

@@ -1,5 +1,6 @@
 // Launches Debian's chromium through playwright-core with the flags every browser test uses
 // and a fresh user-data dir, so no state leaks between runs.
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,11 @@ export interface LaunchedBrowser {
 export async function launchBrowser(
   opts: { viewport?: { width: number; height: number } } = {},
 ): Promise<LaunchedBrowser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the browser tests drive Chromium at ${CHROMIUM}, which is not installed: run \`apt-get install -y chromium\` (Debian/Ubuntu) or set CHROMIUM_PATH`,
+    );
+  }
   const userDataDir = await mkdtemp(join(tmpdir(), 'flowsafe-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,

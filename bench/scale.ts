@@ -4,13 +4,19 @@
 // processes (apps/server/dist/cli.js; built first if missing): the embedded mode (one
 // `flowsafe start`), and PostgreSQL mode with one API process and one, then two,
 // `flowsafe worker` processes. Same run, same machine, after a warm-up each.
-// pickupP50Ms: median of startedAt - queuedAt over the PostgreSQL runs with two workers
-// (queuedAt is taken by the API before it stores and enqueues the run, startedAt by the
-// worker's runner as the run begins). lost: PostgreSQL runs that did not end succeeded.
-// Last line: one JSON object.
+// pickupP50Ms: median time from enqueue to a worker starting the run, on an otherwise idle
+// queue (two workers, one run at a time, after the throughput phase): startedAt - queuedAt,
+// where queuedAt is taken by the API just before its one round trip that stores and enqueues
+// the run, and startedAt by the worker's runner as the run begins, so it is an upper bound.
+// pickupLoadedP50Ms: the same median over the concurrency-32 phase with two workers (includes
+// the wait behind other runs: at 32 runs in flight most of a run's life is waiting for a core).
+// lost: PostgreSQL runs that did not end succeeded.
+// BENCH_SCALE_COUNT_QUERIES=1 also prints the statements per run each process sent (see
+// bench/scale-query-counter.mjs). BENCH_SCALE_PHASES=pg2 (comma list of embedded, pg1, pg2)
+// runs only some phases, for profiling. Last line: one JSON object.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startTestPostgres } from '../test/utils/postgres';
@@ -31,6 +37,9 @@ const CONCURRENCY = 32;
 const TOTAL = Number(process.env.BENCH_SCALE_TOTAL ?? 3000);
 const WARMUP = 300;
 const WORKER_CONCURRENCY = Number(process.env.BENCH_SCALE_WORKER_CONCURRENCY ?? 16);
+const IDLE_RUNS = 200;
+const COUNT_QUERIES = process.env.BENCH_SCALE_COUNT_QUERIES === '1';
+const PHASES = new Set((process.env.BENCH_SCALE_PHASES ?? 'embedded,pg1,pg2').split(','));
 
 interface Phase {
   rps: number;
@@ -71,7 +80,12 @@ async function setUp(url: string, token: string, upstream: string) {
   return { call, path: `/api/projects/${p}/flows/${flow.body.id}/runs` };
 }
 
-async function drive(call: ReturnType<typeof client>, runsPath: string, total: number): Promise<Phase> {
+async function drive(
+  call: ReturnType<typeof client>,
+  runsPath: string,
+  total: number,
+  concurrency = CONCURRENCY,
+): Promise<Phase> {
   let next = 0;
   let notSucceeded = 0;
   const pickups: number[] = [];
@@ -85,15 +99,62 @@ async function drive(call: ReturnType<typeof client>, runsPath: string, total: n
     }
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, one));
+  await Promise.all(Array.from({ length: concurrency }, one));
   const s = (performance.now() - t0) / 1000;
   return { rps: total / s, pickups, notSucceeded };
 }
 
-async function measure(url: string, token: string, upstream: string): Promise<Phase> {
+async function measure(
+  url: string,
+  token: string,
+  upstream: string,
+  idle = false,
+): Promise<Phase & { idle?: Phase }> {
   const { call, path: runsPath } = await setUp(url, token, upstream);
   await drive(call, runsPath, WARMUP);
-  return drive(call, runsPath, TOTAL);
+  const loaded = await drive(call, runsPath, TOTAL);
+  if (!idle) return loaded;
+  return { ...loaded, idle: await drive(call, runsPath, IDLE_RUNS, 1) };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Statements per run, per role, from the counter files of one phase. */
+async function queriesPerRun(dir: string, runs: number): Promise<Record<string, unknown>> {
+  const perRole: Record<string, Record<string, number>> = {};
+  for (const file of await readdir(dir)) {
+    const { role, counts } = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as {
+      role: string;
+      counts: Record<string, number>;
+    };
+    const into = (perRole[role] ??= {});
+    for (const [sql, n] of Object.entries(counts)) into[sql] = (into[sql] ?? 0) + n;
+  }
+  const out: Record<string, unknown> = {};
+  let total = 0;
+  for (const [role, counts] of Object.entries(perRole)) {
+    const sum = Object.values(counts).reduce((a, b) => a + b, 0);
+    total += sum;
+    out[role] = {
+      perRun: round(sum / runs, 2),
+      top: Object.fromEntries(
+        Object.entries(counts)
+          .filter(([, n]) => n / runs >= 0.05)
+          .map(([sql, n]) => [sql, round(n / runs, 2)]),
+      ),
+    };
+  }
+  out.totalPerRun = round(total / runs, 2);
+  return out;
 }
 
 function median(values: number[]): number {
@@ -112,27 +173,39 @@ async function main(): Promise<void> {
   const pgServer = await startTestPostgres();
   try {
     // embedded
-    const token = newToken();
-    const embeddedDir = await mkdtemp(path.join(tmpdir(), 'flowsafe-bench-scale-'));
-    dirs.push(embeddedDir);
-    const embEnv = baseEnv({
-      FLOWSAFE_DATA_DIR: embeddedDir,
-      FLOWSAFE_BOOTSTRAP_TOKEN: token,
-      FLOWSAFE_EGRESS_ALLOW: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    });
-    const emb = await startApi(embEnv);
-    procs.push(emb.proc);
-    const embedded = await measure(emb.url, token, upstream.url);
-    await emb.proc.stop();
-    console.log(`embedded: ${round(embedded.rps)} runs/s`);
+    let embedded: Phase = { rps: NaN, pickups: [], notSucceeded: 0 };
+    if (PHASES.has('embedded')) {
+      const token = newToken();
+      const embeddedDir = await mkdtemp(path.join(tmpdir(), 'flowsafe-bench-scale-'));
+      dirs.push(embeddedDir);
+      const embEnv = baseEnv({
+        FLOWSAFE_DATA_DIR: embeddedDir,
+        FLOWSAFE_BOOTSTRAP_TOKEN: token,
+        FLOWSAFE_EGRESS_ALLOW: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      });
+      const emb = await startApi(embEnv);
+      procs.push(emb.proc);
+      embedded = await measure(emb.url, token, upstream.url);
+      await emb.proc.stop();
+      console.log(`embedded: ${round(embedded.rps)} runs/s`);
+    }
 
     // PostgreSQL: one API process, then one and two workers
-    const pgPhase = async (workers: number): Promise<Phase> => {
+    const none: Phase & { idle?: Phase } = { rps: NaN, pickups: [], notSucceeded: 0 };
+    const pgPhase = async (workers: number): Promise<Phase & { idle?: Phase }> => {
       const dir = await mkdtemp(path.join(tmpdir(), 'flowsafe-bench-scale-pg-'));
       dirs.push(dir);
+      const countDir = await mkdtemp(path.join(tmpdir(), 'flowsafe-bench-scale-count-'));
+      dirs.push(countDir);
       const t = newToken();
       const env = baseEnv({
+        // BENCH_SCALE_NODE_OPTIONS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for the flowsafe processes
+        NODE_OPTIONS: [
+          process.env.BENCH_SCALE_NODE_OPTIONS ?? '',
+          COUNT_QUERIES ? `--import ${path.join(ROOT, 'bench/scale-query-counter.mjs')}` : '',
+        ].join(' '),
+        BENCH_SCALE_COUNT_DIR: countDir,
         FLOWSAFE_DATABASE_URL: await pgServer.createDatabase(),
         FLOWSAFE_MASTER_KEY: newMasterKey(),
         FLOWSAFE_DATA_DIR: dir,
@@ -145,17 +218,38 @@ async function main(): Promise<void> {
         Array.from({ length: workers }, () => startWorker(env, WORKER_CONCURRENCY)),
       );
       procs.push(api.proc, ...ws);
+      const cpu0 = [api.proc, ...ws].map((p) => cpuSeconds(p.child.pid));
+      let result: Phase & { idle?: Phase };
       try {
-        return await measure(api.url, t, upstream.url);
+        result = await measure(api.url, t, upstream.url, workers === 2);
+        const cpu = [api.proc, ...ws].map((p, i) => round(cpuSeconds(p.child.pid) - cpu0[i]!, 2));
+        const runs = WARMUP + TOTAL + (result.idle ? IDLE_RUNS : 0);
+        console.log(
+          `postgres, ${workers} worker(s): CPU s per 1000 runs: api ${round((cpu[0]! * 1000) / runs, 2)}, workers ${cpu
+            .slice(1)
+            .map((c) => round((c * 1000) / runs, 2))
+            .join(' + ')}`,
+        );
       } finally {
         await Promise.all(ws.map((w) => w.stop()));
         await api.proc.stop();
       }
+      if (COUNT_QUERIES) {
+        const runs = WARMUP + TOTAL + (result.idle ? IDLE_RUNS : 0);
+        console.log(
+          `postgres, ${workers} worker(s): statements per run ${JSON.stringify(await queriesPerRun(countDir, runs), null, 1)}`,
+        );
+      }
+      return result;
     };
-    const pg1 = await pgPhase(1);
-    console.log(`postgres, 1 worker: ${round(pg1.rps)} runs/s, pickup p50 ${round(median(pg1.pickups))} ms`);
-    const pg2 = await pgPhase(2);
-    console.log(`postgres, 2 workers: ${round(pg2.rps)} runs/s, pickup p50 ${round(median(pg2.pickups))} ms`);
+    const pg1 = PHASES.has('pg1') ? await pgPhase(1) : none;
+    console.log(
+      `postgres, 1 worker: ${round(pg1.rps)} runs/s, pickup p50 under load ${round(median(pg1.pickups))} ms`,
+    );
+    const pg2 = PHASES.has('pg2') ? await pgPhase(2) : none;
+    console.log(
+      `postgres, 2 workers: ${round(pg2.rps)} runs/s, pickup p50 under load ${round(median(pg2.pickups))} ms, idle ${round(median(pg2.idle?.pickups ?? []))} ms`,
+    );
     console.log(
       JSON.stringify({
         bench: 'scale',
@@ -163,8 +257,9 @@ async function main(): Promise<void> {
         pgRps1: round(pg1.rps),
         pgRps2: round(pg2.rps),
         pgRatio: round(pg2.rps / embedded.rps, 3),
-        pickupP50Ms: round(median(pg2.pickups)),
-        lost: pg1.notSucceeded + pg2.notSucceeded,
+        pickupP50Ms: round(median(pg2.idle?.pickups ?? [])),
+        pickupLoadedP50Ms: round(median(pg2.pickups)),
+        lost: pg1.notSucceeded + pg2.notSucceeded + (pg2.idle?.notSucceeded ?? 0),
       }),
     );
   } finally {

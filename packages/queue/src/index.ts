@@ -6,6 +6,7 @@ export { QueueError, type QueueErrorCode } from './queue-error';
 export { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions } from './in-process-queue';
 export {
   createPostgresQueue,
+  type AlongsideStatement,
   type LostInfo,
   type OnLost,
   type PostgresQueue,

@@ -67,7 +67,20 @@ export interface PostgresQueueOptions {
   logger?: RunnerLogger;
 }
 
+/**
+ * A data-modifying statement sent in the same statement (one round trip, one transaction) as
+ * an enqueue, e.g. the INSERT of the queued run's record. Its parameters are $1…$n; it must
+ * return exactly one row with an integer (or null) column `retries`, which then sets the
+ * run's retries instead of `retriesFor`.
+ */
+export interface AlongsideStatement {
+  sql: string;
+  params: unknown[];
+}
+
 export interface PostgresQueue extends RunQueue {
+  /** queues a run, committing `alongside` with it when given */
+  enqueue(job: RunJob, alongside?: AlongsideStatement): Promise<void>;
   /** false while the database cannot be reached (for /healthz "degraded") */
   healthy(): boolean;
   /** runs this process is executing */
@@ -233,6 +246,20 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   let abortAll = false;
   let closed = false;
 
+  // Runs this process enqueued, with the listener's epoch at the time, and the runs whose
+  // "finished" notification arrived lately: a run enqueued here while the listener stayed
+  // connected cannot have finished unnoticed, so waitFor needs no first lookup for it.
+  let listenEpoch = 0;
+  const enqueuedHere = new Map<string, number>();
+  const doneLately = new Set<string>();
+  const bounded = (set: { size: number; keys(): IterableIterator<string>; delete(k: string): boolean }) => {
+    while (set.size > 10_000) {
+      const oldest = set.keys().next().value;
+      if (oldest === undefined) break;
+      set.delete(oldest);
+    }
+  };
+
   const reaper = createReaper({ pool, lostAfterMs, onLost: options.onLost, parseJob, logger });
 
   const remember = (record: RunRecord): void => {
@@ -378,6 +405,10 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
 
   const onNotify = (channel: string, runId: string): void => {
     if (channel === DONE_CHANNEL) {
+      if (enqueuedHere.has(runId)) {
+        doneLately.add(runId);
+        bounded(doneLately);
+      }
       for (const waiter of waiters.get(runId) ?? []) waiter.check();
     } else if (channel === CANCEL_CHANNEL) {
       const entry = running.get(runId);
@@ -435,22 +466,42 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   };
 
   const queue: PostgresQueue = {
-    async enqueue(job) {
+    async enqueue(job, alongside) {
       const ids = idsOnly(job);
       if (!accepting || stopping)
         throw new QueueError('QUEUE_STOPPED', 'the run queue is stopping and takes no new runs');
-      const retries = (await options.retriesFor?.(ids)) ?? 0;
-      if (!Number.isSafeInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
-        throw new QueueError(
-          'INVALID_JOB',
-          `retries must be an integer from 0 to ${MAX_RETRIES}, got ${retries}`,
+      // before the statement: its "finished" notification may be read before its own answer
+      enqueuedHere.set(ids.runId, listenEpoch);
+      bounded(enqueuedHere);
+      let result: pg.QueryResult<{ revision: number }>;
+      if (alongside) {
+        // one statement, one transaction: the caller's write and the job commit together, and
+        // the write's `retries` sets the job's attempts (clamped to 0…MAX_RETRIES)
+        const n = alongside.params.length;
+        result = await pool.query<{ revision: number }>(
+          `WITH alongside AS (${alongside.sql})
+           SELECT j.revision FROM alongside a, graphile_worker.add_job($${n + 1}, $${n + 2}::json,
+             max_attempts := 1 + least(greatest(coalesce(a.retries, 0), 0), ${MAX_RETRIES}),
+             job_key := $${n + 3}, job_key_mode := 'unsafe_dedupe') j`,
+          [...alongside.params, TASK_IDENTIFIER, JSON.stringify(ids), ids.runId],
+        );
+        if (result.rows.length !== 1) {
+          throw new QueueError('INVALID_JOB', 'the statement sent alongside the enqueue must return one row');
+        }
+      } else {
+        const retries = (await options.retriesFor?.(ids)) ?? 0;
+        if (!Number.isSafeInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+          throw new QueueError(
+            'INVALID_JOB',
+            `retries must be an integer from 0 to ${MAX_RETRIES}, got ${retries}`,
+          );
+        }
+        // unsafe_dedupe: an existing job with this key is left alone and comes back with revision > 0
+        result = await pool.query<{ revision: number }>(
+          `SELECT revision FROM graphile_worker.add_job($1, $2::json, max_attempts := $3, job_key := $4, job_key_mode := 'unsafe_dedupe')`,
+          [TASK_IDENTIFIER, JSON.stringify(ids), retries + 1, ids.runId],
         );
       }
-      // unsafe_dedupe: an existing job with this key is left alone and comes back with revision > 0
-      const result = await pool.query<{ revision: number }>(
-        `SELECT revision FROM graphile_worker.add_job($1, $2::json, max_attempts := $3, job_key := $4, job_key_mode := 'unsafe_dedupe')`,
-        [TASK_IDENTIFIER, JSON.stringify(ids), retries + 1, ids.runId],
-      );
       ok('enqueue');
       if ((result.rows[0]?.revision ?? 0) > 0) {
         throw new QueueError('DUPLICATE_RUN', `run ${ids.runId} is already queued or running`);
@@ -461,6 +512,10 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
       const local = recent.get(runId);
       if (local) return local;
       if (!(ms > 0)) return finishedRecord(runId);
+      const epoch = enqueuedHere.get(runId);
+      enqueuedHere.delete(runId);
+      const unnoticed =
+        epoch === undefined || epoch !== listenEpoch || !listener?.connected() || doneLately.delete(runId);
       return new Promise<RunRecord | undefined>((resolve) => {
         let settled = false;
         let checking = false;
@@ -500,7 +555,8 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
           },
           Math.min(ms, MAX_TIMER_MS),
         );
-        check();
+        // a run that may have finished before this waiter existed is looked up now
+        if (unnoticed) check();
       });
     },
 
@@ -547,6 +603,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
           channels: works ? [DONE_CHANNEL, CANCEL_CHANNEL] : [DONE_CHANNEL],
           onNotify,
           onReconnect: () => {
+            listenEpoch += 1;
             ok('listen');
             for (const set of waiters.values()) for (const waiter of set) waiter.check();
           },

@@ -33,6 +33,7 @@ import type {
 import { BASE_ENVIRONMENTS, StoreError } from '@flowsafe/store';
 import type { SealedValue, WrappedKey } from '@flowsafe/secrets';
 import { PostgresStoreError } from './errors';
+import { runQueries, type RunQueries } from './run-queries';
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 type Row = QueryResultRow;
@@ -430,7 +431,7 @@ function secretsRepo(
 
 // ---- settings, flows -------------------------------------------------------------------
 
-const toSetting = (r: Row): Setting => ({
+export const toSetting = (r: Row): Setting => ({
   id: r.id,
   projectId: r.project_id,
   name: r.name,
@@ -471,7 +472,7 @@ function settingsRepo(db: Queryable): SettingsRepo {
   };
 }
 
-const toFlow = (r: Row): Flow => ({
+export const toFlow = (r: Row): Flow => ({
   id: r.id,
   projectId: r.project_id,
   name: r.name,
@@ -592,7 +593,7 @@ function auditRepo(db: Queryable, retention: number): AuditRepo {
   };
 }
 
-function toRun(r: Row): StoredRun {
+export function toRun(r: Row): StoredRun {
   const run: StoredRun = {
     id: r.id,
     projectId: r.project_id,
@@ -820,7 +821,7 @@ export interface PostgresStoreOptions {
   onError?: (err: Error) => void;
 }
 
-export interface PostgresStore extends Store {
+export interface PostgresStore extends Store, RunQueries {
   readonly pool: Pool;
 }
 
@@ -921,5 +922,5 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     withClient((client) => runInTransaction(client, () => fn(client)));
 
   const store = buildStore(pool, transaction, () => pool.end(), inTransaction, retention);
-  return Object.assign(store, { pool });
+  return Object.assign(store, { pool }, runQueries(pool, retention.runsPerProject));
 }

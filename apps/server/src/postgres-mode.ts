@@ -34,12 +34,13 @@ export class RunScopedSecrets {
     private readonly fingerprint?: (projectId: string) => Promise<string>,
   ) {}
 
-  async entry(projectId: string, runId?: string): Promise<Entry> {
+  /** `known`: the fingerprint when the caller already read it (with the rest of the run's context) */
+  async entry(projectId: string, runId?: string, known?: string): Promise<Entry> {
     if (runId === undefined) return this.fallback.entry(projectId);
-    const fingerprint = this.fingerprint ? await this.fingerprint(projectId) : undefined;
-    const known = this.latest.get(projectId);
+    const fingerprint = known ?? (this.fingerprint ? await this.fingerprint(projectId) : undefined);
+    const latest = this.latest.get(projectId);
     let snapshot: ProjectSecrets;
-    if (fingerprint !== undefined && known?.fingerprint === fingerprint) snapshot = known.snapshot;
+    if (fingerprint !== undefined && latest?.fingerprint === fingerprint) snapshot = latest.snapshot;
     else {
       snapshot = new ProjectSecrets(this.options);
       if (fingerprint !== undefined) this.latest.set(projectId, { fingerprint, snapshot });
@@ -58,6 +59,11 @@ export class RunScopedSecrets {
 
   open(run: RunInfo, name: string): Promise<SecretValue> {
     return (this.runs.get(run.runId) ?? this.fallback).open(run, name);
+  }
+
+  /** audits a secret use with the run's snapshot (which knows the secret: no lookup) */
+  auditUse(event: Parameters<ProjectSecrets['auditUse']>[0]): Promise<void> {
+    return (this.runs.get(event.run.runId) ?? this.fallback).auditUse(event);
   }
 }
 

@@ -6,7 +6,7 @@
 // change when runs move to workers.
 import { randomUUID } from 'node:crypto';
 import type { Runner, RunRecord, RunSink } from '@flowsafe/runner';
-import type { Page, Project, Setting, Store, StoredRun } from '@flowsafe/store';
+import type { Flow, Page, Project, Setting, Store, StoredRun } from '@flowsafe/store';
 import { ServerError } from './errors';
 import type { ProjectSecrets } from './project-secrets';
 import { FINAL_STATUSES, type RunRecords } from './run-records';
@@ -88,9 +88,18 @@ export interface RunExecutorDeps {
   records: RunRecords;
   /** the project's secrets and redactor (PostgreSQL mode: a fresh snapshot per run) */
   secrets: Pick<ProjectSecrets, 'entry'> & {
-    entry(projectId: string, runId?: string): ReturnType<ProjectSecrets['entry']>;
+    entry(projectId: string, runId?: string, fingerprint?: string): ReturnType<ProjectSecrets['entry']>;
   };
   runner: Pick<Runner, 'run'>;
+  /** PostgreSQL mode: the queued record, the flow, the settings and the secrets' fingerprint in one read */
+  context?(job: RunJob): Promise<RunContextLike>;
+}
+
+export interface RunContextLike {
+  run?: StoredRun;
+  flow?: Flow;
+  settings: Setting[];
+  secretsFingerprint?: string;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -103,6 +112,8 @@ export interface DistributedRuns {
   /** the project's redactor, applied to the input before it is stored */
   redactor(projectId: string): Promise<{ redactJson<T>(value: T): T }>;
   store: Store;
+  /** stores the queued record and enqueues its job in one round trip (else save, then enqueue) */
+  enqueue?(stored: StoredRun, job: RunJob): Promise<void>;
   /** called with the project of each run this process starts (for the queue's lookup) */
   started?(runId: string, projectId: string): void;
   settled?(runId: string): void;
@@ -121,8 +132,9 @@ function withoutInput(run: StoredRun): StoredRun {
 export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Record<string, unknown>>) {
   return async (job: RunJob, signal: AbortSignal): Promise<RunRecord> => {
     const { store } = deps;
-    const stored = await deps.records.get(job.projectId, job.runId);
-    const flow = await store.flows.get(job.projectId, job.flowId);
+    const context = deps.context ? await deps.context(job) : undefined;
+    const stored = context ? context.run : await deps.records.get(job.projectId, job.runId);
+    const flow = context ? context.flow : await store.flows.get(job.projectId, job.flowId);
     const queuedAt = stored?.queuedAt ?? new Date().toISOString();
     // in memory when this process started the run; in the stored record when another did
     const input =
@@ -144,8 +156,11 @@ export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Rec
       await deps.records.finish(toStored(failed));
       return failed;
     }
-    const entry = await deps.secrets.entry(job.projectId, job.runId);
-    const settings = resolveSettings(await store.settings.list(job.projectId), job.environment);
+    const entry = await deps.secrets.entry(job.projectId, job.runId, context?.secretsFingerprint);
+    const settings = resolveSettings(
+      context ? context.settings : await store.settings.list(job.projectId),
+      job.environment,
+    );
     return deps.runner.run({
       definition: flow.definition as never,
       run: {
@@ -203,10 +218,11 @@ export function createRunService(
           input === undefined
             ? run
             : { ...run, input: (await distributed.redactor(project.id)).redactJson(input) };
-        await distributed.store.runs.save(stored);
+        if (!distributed.enqueue) await distributed.store.runs.save(stored);
         distributed.started?.(run.id, project.id);
         try {
-          await queue.enqueue(job);
+          if (distributed.enqueue) await distributed.enqueue(stored, job);
+          else await queue.enqueue(job);
         } catch (err) {
           await distributed.store.runs
             .save({

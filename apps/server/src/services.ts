@@ -9,12 +9,13 @@ import { Redactor } from '@flowsafe/redact';
 import { builtinPlugins, createRunner, type RunRecord } from '@flowsafe/runner';
 import { createFunctionBlockPlugin } from '@flowsafe/sandbox';
 import type { KeyRing } from '@flowsafe/secrets';
-import type { Store } from '@flowsafe/store';
+import type { Store, StoredRun } from '@flowsafe/store';
+import type { PostgresStore } from '@flowsafe/store-postgres';
 import type { AppContext } from './context';
 import { durableSink, queueHooks, RunScopedSecrets, secretsFingerprint } from './postgres-mode';
 import { ProjectSecrets } from './project-secrets';
 import { RunRecords } from './run-records';
-import { createRunExecutor, createRunService, recordsSink, type RunQueueLike } from './runs';
+import { createRunExecutor, createRunService, recordsSink, type RunJob, type RunQueueLike } from './runs';
 
 export interface ServicesOptions {
   store: Store;
@@ -58,7 +59,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     dispatcher: guard.agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 }),
     tlsDispatcher: (tls) => guard.agent({ connect: tls }),
     audit: (event) => {
-      secrets
+      // PostgreSQL mode: the run's own snapshot of the secrets knows the secret (no lookup)
+      (runSecrets ?? secrets)
         .auditUse(event)
         .catch((err: unknown) => logger.error({ err, secret: event.secret }, 'audit of a secret use failed'));
     },
@@ -82,7 +84,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   if (opts.postgres) {
     const { pool, role } = opts.postgres;
     const hooks = queueHooks({ store, pool, records });
-    const execute = createRunExecutor({ store, records, secrets: runSecrets!, runner }, inputs);
+    // one read for the run's record, flow, settings and secrets fingerprint when the store can
+    const pgStore = store as Partial<PostgresStore>;
+    const context = pgStore.runContext?.bind(pgStore);
+    const execute = createRunExecutor(
+      {
+        store,
+        records,
+        secrets: runSecrets!,
+        runner,
+        ...(context ? { context: (job: RunJob) => context(job.projectId, job.runId, job.flowId) } : {}),
+      },
+      inputs,
+    );
     const pgQueue: PostgresQueue = createPostgresQueue({
       pool,
       role,
@@ -108,8 +122,21 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       logger,
     });
     await pgQueue.start();
+    const queuedRun = pgStore.queuedRunStatement?.bind(pgStore);
     const runs = createRunService(records, pgQueue as RunQueueLike, inputs, {
       store,
+      // the queued record and its job in one statement (one round trip, one transaction)
+      ...(queuedRun
+        ? {
+            async enqueue(stored: StoredRun, job: RunJob) {
+              const statement = queuedRun(stored);
+              await pgQueue.enqueue(job, statement);
+              await statement
+                .inserted()
+                .catch((err: unknown) => logger.warn({ err }, 'run retention trim failed'));
+            },
+          }
+        : {}),
       redactor: (projectId) => secrets.redactor(projectId),
       started: hooks.started,
       settled: hooks.settled,

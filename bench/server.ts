@@ -2,7 +2,7 @@
 // in a header) against a local keep-alive upstream, versus an express handler in the same
 // process and the same express instance in front that makes the same upstream call with raw
 // undici. Both at concurrency 16 over >= 3,000 requests each, after a warm-up, in alternating
-// rounds so machine drift hits both. Run records and audit events go to a real lowdb store in a
+// rounds so machine drift hits both; rates and the ratio are medians over the rounds. Run records and audit events go to a real lowdb store in a
 // temp dir; request logs are written (to a discarding stream). Last line: one JSON object.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -22,9 +22,15 @@ import { bootstrap, createApp, createServerLogger, createServices } from '@flows
 const express = createRequire(import.meta.resolve('@flowsafe/server'))('express') as typeof expressTypes;
 const CONCURRENCY = 16;
 const TOTAL = Number(process.env.BENCH_SERVER_TOTAL ?? 3000);
-const ROUNDS = 3;
+const ROUNDS = 6;
 const WARMUP = 300;
 const TOKEN = 'fs_bench_owner_token_0123456789abcdef';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
@@ -148,29 +154,33 @@ async function main(): Promise<void> {
   await drive(WARMUP, runOnce);
   await drive(WARMUP, rawOnce);
 
+  // Alternating rounds, each a raw phase then a run phase: the ratio of a round compares two
+  // phases a second apart, and the median over rounds discards rounds that other processes on
+  // the machine disturbed.
   const per = Math.ceil(TOTAL / ROUNDS);
-  let runMs = 0;
-  let rawMs = 0;
+  const runRates: number[] = [];
+  const rawRates: number[] = [];
+  const ratios: number[] = [];
   const runLat: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const raw = await drive(per, rawOnce);
-    rawMs += raw.ms;
     const run = await drive(per, runOnce);
-    runMs += run.ms;
+    const runRate = per / (run.ms / 1000);
+    const rawRate = per / (raw.ms / 1000);
+    runRates.push(runRate);
+    rawRates.push(rawRate);
+    ratios.push(runRate / rawRate);
     runLat.push(...run.latencies);
   }
   const n = per * ROUNDS;
-  runLat.sort((a, b) => a - b);
-  const runRps = n / (runMs / 1000);
-  const rawRps = n / (rawMs / 1000);
   const result = {
     bench: 'server',
     runs: n,
     concurrency: CONCURRENCY,
-    runRps: Math.round(runRps),
-    rawRps: Math.round(rawRps),
-    rpsRatio: Math.round((runRps / rawRps) * 1000) / 1000,
-    runP50Ms: Math.round((runLat[Math.floor(runLat.length / 2)] ?? 0) * 100) / 100,
+    runRps: Math.round(median(runRates)),
+    rawRps: Math.round(median(rawRates)),
+    rpsRatio: Math.round(median(ratios) * 1000) / 1000,
+    runP50Ms: Math.round(median(runLat) * 100) / 100,
   };
 
   await client.close();

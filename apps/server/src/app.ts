@@ -73,6 +73,9 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
     limitBodyDepth,
   );
   app.use('/api', authenticate(ctx.store));
+  // the hot path first: no other router has a route under …/runs, so the order changes no
+  // answer, and a run request is matched before the dozens of layers of the routers below
+  app.use(runRoutes(ctx));
   app.use(workspaceRoutes(ctx));
   app.use(memberRoutes(ctx));
   app.use(exportImportRoutes(ctx));
@@ -82,7 +85,6 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
   app.use(secretStoreRoutes(ctx));
   app.use(settingRoutes(ctx));
   app.use(flowRoutes(ctx));
-  app.use(runRoutes(ctx));
   app.use(auditRoutes(ctx));
   app.use('/api', () => {
     throw new ServerError('NOT_FOUND', 'no such endpoint (see GET /api/openapi.json)');

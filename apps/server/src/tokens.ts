@@ -1,5 +1,5 @@
 // Bearer tokens: generated with 32 random bytes, stored only as their hex SHA-256 (SPEC §8).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A new bearer token (shown once, never stored). */
 export function generateToken(): string {
@@ -8,7 +8,8 @@ export function generateToken(): string {
 
 /** hex SHA-256 of a token, the only form that is stored */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // one-shot hash: no Hash object per request
+  return hash('sha256', token, 'hex');
 }
 
 /** Constant-time comparison of two hex hashes. */

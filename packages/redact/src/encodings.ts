@@ -22,6 +22,22 @@ export function jsonEscape(value: string): string {
   return JSON.stringify(value).slice(1, -1);
 }
 
+/**
+ * JSON escape of a value that starts with a low or ends with a high surrogate, with that
+ * surrogate left raw: inside a longer string it may pair with its neighbour, and JSON.stringify
+ * writes a pair as is (a lone surrogate as \\uXXXX, which jsonEscape gives).
+ */
+export function jsonEscapePairable(value: string): string {
+  const lead = /^[\udc00-\udfff]/.test(value) ? 1 : 0;
+  const trail = /[\ud800-\udbff]$/.test(value) && value.length > lead ? 1 : 0;
+  if (lead + trail === 0) return jsonEscape(value);
+  return (
+    value.slice(0, lead) +
+    jsonEscape(value.slice(lead, value.length - trail)) +
+    value.slice(value.length - trail)
+  );
+}
+
 /** JSON escape with every non-ASCII code unit as \uXXXX (Python's json.dumps default). */
 export function jsonEscapeAscii(value: string): string {
   return jsonEscape(value).replace(
@@ -58,6 +74,8 @@ export function encodedForms(value: string): string[] {
   forms.add(formEncode(value));
   const json = jsonEscape(value);
   forms.add(json);
+  const paired = jsonEscapePairable(value);
+  if (paired !== json) forms.add(paired);
   forms.add(jsonEscape(json));
   forms.add(jsonEscapeAscii(value));
   return [...forms];

@@ -170,4 +170,35 @@ describe('redactJsonResponses', () => {
     const none = app((_req, res) => void res.json!({ ok: CANARY }), undefined);
     expect((await request(none).get('/')).body).toEqual({ ok: CANARY });
   });
+
+  it('invariant 6: a JSON body is checked in its serialized form; a clean one is sent as serialized', async () => {
+    const r = redactor();
+    const clean = { id: 'run-1', steps: [{ n: 1, note: 'héllo "quoted" \\ line\nnext' }], ok: true };
+    const a = await request(app((_req, res) => void res.json!(clean), r)).get('/');
+    expect(a.text).toBe(JSON.stringify(clean));
+    // a value needing JSON escapes, in a key and in a leaf
+    const quoted = 'quote"d\\secret-value';
+    r.add('QUOTED', quoted);
+    const b = await request(app((_req, res) => void res.json!({ [quoted]: `x${quoted}y`, n: 7 }), r)).get(
+      '/',
+    );
+    expect(b.body).toEqual({ '[REDACTED:QUOTED]': 'x[REDACTED:QUOTED]y', n: 7 });
+    expect(b.text).not.toContain('secret-value');
+  });
+
+  it('invariant 6: Buffer leaves and values ending in half a surrogate pair are masked in JSON bodies', async () => {
+    const r = redactor();
+    const buf = await request(
+      app((_req, res) => void res.json!({ file: Buffer.from(`bytes ${CANARY}`) }), r),
+    ).get('/');
+    expect(Buffer.from((buf.body as { file: { data: number[] } }).file.data).toString()).toBe(
+      'bytes [REDACTED:HTTP_TOKEN]',
+    );
+    // the value ends in a lone high surrogate that pairs with the next char of the leaf
+    const half = 'half"pair-secret\ud83d';
+    r.add('HALF', half);
+    const c = await request(app((_req, res) => void res.json!({ v: `${half}\ude00 tail` }), r)).get('/');
+    expect(c.text).not.toContain('pair-secret');
+    expect((c.body as { v: string }).v).toContain('[REDACTED:HALF]');
+  });
 });

@@ -1,9 +1,19 @@
 // Response-body hook: wraps res.json and res.send so that every JSON body, string body and
 // Buffer body passes the redactor before it is written. The server mounts it early, before
 // the routes, so that no handler can answer with a known value by mistake.
+//
+// A JSON body is checked in its serialized form first: a known value in a string leaf or a key
+// shows up in the JSON text as its JSON-escaped form, which the redactor registers, so one scan
+// of the text that finds nothing proves the body clean and it is sent as serialized (most
+// bodies: run records are redacted by the runner already). Only when the scan finds something
+// (or the body holds a Buffer, whose bytes JSON writes as numbers) is the body redacted leaf
+// by leaf and serialized again, as before.
 
 import type { NextLike, RequestLike, ResponseLike } from './http-types';
 import type { Redactor } from './redactor';
+
+/** How JSON.stringify writes a Buffer (its toJSON): bytes as numbers, so the text scan cannot see them. */
+const BUFFER_MARK = '"Buffer"';
 
 export function redactJsonResponses(
   getRedactor: (req: RequestLike) => Redactor | undefined,
@@ -11,21 +21,34 @@ export function redactJsonResponses(
   return (req, res, next) => {
     const originalJson = res.json;
     const originalSend = res.send;
-    let inJson = false;
+    /** inside res.json: the body being sent and its redactor; `deep` once it was redacted leaf by leaf */
+    let json: { body: unknown; r: Redactor; deep: boolean } | undefined;
     if (typeof originalJson === 'function') {
       res.json = function (this: ResponseLike, body: unknown) {
         const r = getRedactor(req);
-        inJson = true;
+        if (r === undefined) return originalJson.call(this, body);
+        const outer = json;
+        json = { body, r, deep: false };
         try {
-          return originalJson.call(this, r === undefined ? body : r.redactJson(body));
+          return originalJson.call(this, body);
         } finally {
-          inJson = false;
+          json = outer;
         }
       };
     }
     if (typeof originalSend === 'function') {
       res.send = function (this: ResponseLike, body?: unknown) {
-        const r = inJson ? undefined : getRedactor(req);
+        const inJson = json;
+        if (inJson !== undefined) {
+          // the serialization res.json made of inJson.body
+          if (inJson.deep || typeof body !== 'string') return originalSend.call(this, body);
+          if (!body.includes(BUFFER_MARK) && inJson.r.redact(body) === body) {
+            return originalSend.call(this, body);
+          }
+          inJson.deep = true;
+          return originalJson!.call(this, inJson.r.redactJson(inJson.body));
+        }
+        const r = getRedactor(req);
         let out = body;
         if (r !== undefined) {
           if (typeof body === 'string') out = r.redact(body);

@@ -77,6 +77,12 @@ export class RunRecords {
     return Promise.resolve();
   }
 
+  /** The in-memory record of a run in flight, not copied: read it, never change it. */
+  peek(projectId: string, runId: string): Readonly<StoredRun> | undefined {
+    const live = this.live.get(runId);
+    return live && live.record.projectId === projectId ? live.record : undefined;
+  }
+
   async get(projectId: string, runId: string): Promise<StoredRun | undefined> {
     const live = this.live.get(runId);
     if (live && live.record.projectId === projectId) return structuredClone(live.record);

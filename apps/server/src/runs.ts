@@ -133,7 +133,10 @@ export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Rec
   return async (job: RunJob, signal: AbortSignal): Promise<RunRecord> => {
     const { store } = deps;
     const context = deps.context ? await deps.context(job) : undefined;
-    const stored = context ? context.run : await deps.records.get(job.projectId, job.runId);
+    // read only (queuedAt, input, actor): the live record needs no copy
+    const stored = context
+      ? context.run
+      : (deps.records.peek(job.projectId, job.runId) ?? (await deps.records.get(job.projectId, job.runId)));
     const flow = context ? context.flow : await store.flows.get(job.projectId, job.flowId);
     const queuedAt = stored?.queuedAt ?? new Date().toISOString();
     // in memory when this process started the run; in the stored record when another did

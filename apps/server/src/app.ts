@@ -37,7 +37,8 @@ export interface AppOptions {
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
   const length = req.headers['content-length'];
   const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (hasBody && !req.is('application/json')) {
+  // the exact type (what clients send) needs no parsing of the header
+  if (hasBody && req.headers['content-type'] !== 'application/json' && !req.is('application/json')) {
     throw new ServerError(
       'UNSUPPORTED_MEDIA_TYPE',
       'request bodies must be JSON: send Content-Type: application/json',

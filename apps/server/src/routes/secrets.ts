@@ -4,9 +4,9 @@
 // A secret may keep its value in an external store (`source`, SPEC §12): it is then always
 // restricted, holds no sealed values, and shows `missing` while its store is not configured.
 import { randomUUID } from 'node:crypto';
-import { Router, type Response } from 'express';
+import { type Request, Router, type Response } from 'express';
 import { allowedHostSchema, type SecretValue, secretValueSchema } from '@flowsafe/secrets';
-import type { Project, Secret } from '@flowsafe/store';
+import type { AuditEvent, Project, Secret } from '@flowsafe/store';
 import { currentUser } from '../auth';
 import { type AppContext, audit, projectAccess } from '../context';
 import { ServerError, parse } from '../errors';
@@ -127,6 +127,34 @@ export function secretRoutes(ctx: AppContext): Router {
   const actor = (res: Response) => currentUser(res).id;
   const storesOf = async (project: Project) =>
     new Set((await ctx.store.secretStores.list(project.workspaceId)).map((s) => s.name));
+  /** Store a patch to a secret; a secret gone meanwhile is a 404. */
+  const save = async (project: Project, secret: Secret, patch: Partial<Secret>): Promise<Secret> => {
+    const updated = await ctx.store.secrets.update(project.id, secret.name, patch);
+    if (!updated)
+      throw new ServerError('SECRET_NOT_FOUND', `secret ${secret.name} not found in this project`);
+    return updated;
+  };
+  /** A change to the project's secrets: drop its cached resolver, then audit who made it. */
+  const recordChange = async (
+    project: Project,
+    res: Response,
+    event: Pick<AuditEvent, 'action' | 'secret' | 'environment' | 'details'>,
+  ) => {
+    changed(project);
+    await audit(ctx, {
+      workspaceId: project.workspaceId,
+      projectId: project.id,
+      actor: actor(res),
+      ...event,
+    });
+  };
+  /** The project and environment an override route names; only admins change overrides. */
+  const overrideTarget = async (req: Request, res: Response) => {
+    const { project } = await projectAccess(ctx, req, res, 'admin', 'changing secret overrides');
+    const env = parse(environmentKey, req.params.env);
+    assertEnvironments(project.environments, [env]);
+    return { project, env };
+  };
   const externalOnly = (secret: Secret): never => {
     throw new ServerError(
       'SECRET_EXTERNAL',
@@ -183,11 +211,7 @@ export function secretRoutes(ctx: AppContext): Router {
       values: {},
       source: body.source,
     });
-    changed(project);
-    await audit(ctx, {
-      workspaceId: project.workspaceId,
-      projectId: project.id,
-      actor: actor(res),
+    await recordChange(project, res, {
       action: 'secret.create',
       secret: secret.name,
       details: { type: secret.type, visibility: secret.visibility, store: body.source.store },
@@ -230,11 +254,7 @@ export function secretRoutes(ctx: AppContext): Router {
       ...(body.description !== undefined ? { description: body.description } : {}),
       values,
     });
-    changed(project);
-    await audit(ctx, {
-      workspaceId: project.workspaceId,
-      projectId: project.id,
-      actor: actor(res),
+    await recordChange(project, res, {
       action: 'secret.create',
       secret: secret.name,
       details: {
@@ -308,14 +328,8 @@ export function secretRoutes(ctx: AppContext): Router {
         'VALIDATION_FAILED',
         'nothing to change: send value, visibility, allowedHosts, description or source',
       );
-    const updated = await ctx.store.secrets.update(project.id, secret.name, patch);
-    if (!updated)
-      throw new ServerError('SECRET_NOT_FOUND', `secret ${secret.name} not found in this project`);
-    changed(project);
-    await audit(ctx, {
-      workspaceId: project.workspaceId,
-      projectId: project.id,
-      actor: actor(res),
+    const updated = await save(project, secret, patch);
+    await recordChange(project, res, {
       action: 'secret.update',
       secret: secret.name,
       ...(fields.includes('value') ? { environment: 'default' } : {}),
@@ -328,25 +342,17 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.put('/api/projects/:p/secrets/:name/environments/:env', async (req, res) => {
-    const { project } = await projectAccess(ctx, req, res, 'admin', 'changing secret overrides');
-    const env = parse(environmentKey, req.params.env);
-    assertEnvironments(project.environments, [env]);
+    const { project, env } = await overrideTarget(req, res);
     const body = parse(overridePutSchema, req.body);
     const secret = await load(project, req.params.name);
     if (secret.source !== undefined) externalOnly(secret);
     const value = parseValue(secret.type, body.value, 'value');
     ctx.secrets.remember(project.id, secret.name, secret.type, value);
-    const updated = await ctx.store.secrets.update(project.id, secret.name, {
+    const updated = await save(project, secret, {
       values: { ...secret.values, [env]: ctx.secrets.seal(secret, env, value) },
       missing: (secret.missing ?? []).filter((e) => e !== env),
     });
-    if (!updated)
-      throw new ServerError('SECRET_NOT_FOUND', `secret ${secret.name} not found in this project`);
-    changed(project);
-    await audit(ctx, {
-      workspaceId: project.workspaceId,
-      projectId: project.id,
-      actor: actor(res),
+    await recordChange(project, res, {
       action: 'secret.override.set',
       secret: secret.name,
       environment: env,
@@ -355,9 +361,7 @@ export function secretRoutes(ctx: AppContext): Router {
   });
 
   router.delete('/api/projects/:p/secrets/:name/environments/:env', async (req, res) => {
-    const { project } = await projectAccess(ctx, req, res, 'admin', 'changing secret overrides');
-    const env = parse(environmentKey, req.params.env);
-    assertEnvironments(project.environments, [env]);
+    const { project, env } = await overrideTarget(req, res);
     const secret = await load(project, req.params.name);
     if (secret.values[env] === undefined) {
       throw new ServerError(
@@ -367,14 +371,8 @@ export function secretRoutes(ctx: AppContext): Router {
     }
     const values = { ...secret.values };
     delete values[env];
-    const updated = await ctx.store.secrets.update(project.id, secret.name, { values });
-    if (!updated)
-      throw new ServerError('SECRET_NOT_FOUND', `secret ${secret.name} not found in this project`);
-    changed(project);
-    await audit(ctx, {
-      workspaceId: project.workspaceId,
-      projectId: project.id,
-      actor: actor(res),
+    const updated = await save(project, secret, { values });
+    await recordChange(project, res, {
       action: 'secret.override.delete',
       secret: secret.name,
       environment: env,
@@ -401,11 +399,7 @@ export function secretRoutes(ctx: AppContext): Router {
       );
     }
     await ctx.store.secrets.delete(project.id, secret.name);
-    changed(project);
-    await audit(ctx, {
-      workspaceId: project.workspaceId,
-      projectId: project.id,
-      actor: actor(res),
+    await recordChange(project, res, {
       action: 'secret.delete',
       secret: secret.name,
       details: { forced: usages.length > 0 },
@@ -487,11 +481,7 @@ export function secretRoutes(ctx: AppContext): Router {
       await tx.secrets.delete(project.id, secret.name);
       return tx.settings.put(project.id, secret.name, {});
     });
-    changed(project);
-    await audit(ctx, {
-      workspaceId: project.workspaceId,
-      projectId: project.id,
-      actor: actor(res),
+    await recordChange(project, res, {
       action: 'secret.make-setting',
       secret: secret.name,
     });

@@ -12,8 +12,9 @@ import {
 import { awsFailure } from './aws-failure';
 import { parseRef } from './parse-ref';
 import { scrubMessage } from './scrub-message';
-import { SecretStoreError, type SecretStoreErrorCode } from './secret-store-error';
+import { refFailure } from './ref-failure';
 import type { FetchedValue, SecretStore, StoreTestResult } from './secret-store';
+import { valueAtKey } from './value-at-key';
 import type { AwsSecretsManagerConfig } from './store-config';
 
 export interface AwsSecretsManagerStoreOptions {
@@ -47,12 +48,7 @@ export function createAwsSecretsManagerStore(options: AwsSecretsManagerStoreOpti
       ? `AWS Secrets Manager in ${config.region}`
       : `AWS Secrets Manager at ${config.endpoint}`;
 
-  function fail(code: SecretStoreErrorCode, ref: string, detail: string): SecretStoreError {
-    return new SecretStoreError(code, `store ${name} could not read ref ${ref} (${scrub(detail)})`, {
-      store: name,
-      ref,
-    });
-  }
+  const fail = refFailure(name, scrub);
 
   async function fetch(ref: string): Promise<FetchedValue> {
     const { path, key } = parseRef('aws-secrets-manager', ref, name);
@@ -89,14 +85,7 @@ export function createAwsSecretsManagerStore(options: AwsSecretsManagerStoreOpti
     if (!Object.hasOwn(parsed, key))
       throw fail('REF_NOT_FOUND', ref, `no key ${JSON.stringify(key)} in the secret's JSON`);
     const value = (parsed as Record<string, unknown>)[key];
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    throw fail(
-      'VALUE_SHAPE_INVALID',
-      ref,
-      `the value at key ${JSON.stringify(key)} is neither a string nor an object`,
-    );
+    return valueAtKey(value, key, ref, fail);
   }
 
   async function test(): Promise<StoreTestResult> {

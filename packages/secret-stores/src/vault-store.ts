@@ -4,8 +4,9 @@
 import { Agent } from 'undici';
 import { parseRef } from './parse-ref';
 import { scrubMessage } from './scrub-message';
-import { SecretStoreError, type SecretStoreErrorCode } from './secret-store-error';
+import { refFailure } from './ref-failure';
 import type { FetchedValue, SecretStore, StoreTestResult } from './secret-store';
+import { valueAtKey } from './value-at-key';
 import type { VaultConfig } from './store-config';
 import { VaultLoginRefused, vaultTokenSource } from './vault-auth';
 import { StoreCallFailure, vaultRequest, type VaultAnswer, type VaultHttpOptions } from './vault-http';
@@ -38,12 +39,7 @@ export function createVaultStore(options: VaultStoreOptions): SecretStore {
   const auth = vaultTokenSource(config.auth, http, options.now);
   const scrub = (text: string) => scrubMessage(text, auth.secrets());
 
-  function fail(code: SecretStoreErrorCode, ref: string, detail: string): SecretStoreError {
-    return new SecretStoreError(code, `store ${name} could not read ref ${ref} (${scrub(detail)})`, {
-      store: name,
-      ref,
-    });
-  }
+  const fail = refFailure(name, scrub);
 
   async function read(ref: string, path: string): Promise<VaultAnswer> {
     const call = async () => {
@@ -83,14 +79,7 @@ export function createVaultStore(options: VaultStoreOptions): SecretStore {
     const value = (data as Record<string, unknown>)[key as string];
     if (value === undefined || !Object.hasOwn(data, key as string))
       throw fail('REF_NOT_FOUND', ref, `no key ${JSON.stringify(key)} at ${path}`);
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    throw fail(
-      'VALUE_SHAPE_INVALID',
-      ref,
-      `the value at key ${JSON.stringify(key)} is neither a string nor an object`,
-    );
+    return valueAtKey(value, key as string, ref, fail);
   }
 
   async function test(): Promise<StoreTestResult> {

@@ -6,26 +6,16 @@ import type { Flow } from '../api';
 import { Modal } from '../modal';
 import { useProject } from '../project-context';
 import { useToast } from '../toast';
+import { useLoadedList } from '../use-loaded-list';
 
 export function FlowList(props: { onOpen: (id: string) => void }) {
   const { project, perms } = useProject();
   const toast = useToast();
-  const [flows, setFlows] = useState<Flow[] | null>(null);
   const [dialog, setDialog] = useState<
     { kind: 'create' } | { kind: 'rename'; flow: Flow } | { kind: 'delete'; flow: Flow } | null
   >(null);
 
-  const load = useCallback(async () => {
-    try {
-      setFlows(await api.flows(project.id));
-    } catch (err) {
-      toast.error(err);
-      setFlows([]);
-    }
-  }, [project.id, toast]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [flows, load] = useLoadedList(project.id, api.flows);
 
   return (
     <section className="page" data-testid="flow-list">

@@ -7,27 +7,17 @@ import type { Setting, Visibility } from '../api';
 import { Modal } from '../modal';
 import { useProject } from '../project-context';
 import { useToast } from '../toast';
+import { useLoadedList } from '../use-loaded-list';
 
 export default function SettingsPage() {
   const { project, perms, environments, reloadSettings, reloadSecrets, reloadEnvironments } = useProject();
   const [newEnv, setNewEnv] = useState('');
   const toast = useToast();
-  const [settings, setSettings] = useState<Setting[] | null>(null);
   const [dialog, setDialog] = useState<
     { kind: 'edit'; setting?: Setting } | { kind: 'convert' | 'delete'; setting: Setting } | null
   >(null);
 
-  const load = useCallback(async () => {
-    try {
-      setSettings(await api.settings(project.id));
-    } catch (err) {
-      toast.error(err);
-      setSettings([]);
-    }
-  }, [project.id, toast]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [settings, load] = useLoadedList(project.id, api.settings);
 
   const done = async () => {
     setDialog(null);

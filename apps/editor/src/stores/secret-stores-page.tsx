@@ -7,6 +7,7 @@ import { api, ApiError } from '../api';
 import type { SecretStoreView, StoreType } from '../api';
 import { Modal } from '../modal';
 import { useToast } from '../toast';
+import { useLoadedList } from '../use-loaded-list';
 
 interface Draft {
   name: string;
@@ -85,22 +86,11 @@ function where(store: SecretStoreView): string {
 
 export default function SecretStoresPage(props: { workspaceId: string }) {
   const toast = useToast();
-  const [stores, setStores] = useState<SecretStoreView[] | null>(null);
   const [editing, setEditing] = useState<{ store?: SecretStoreView } | null>(null);
   const [deleting, setDeleting] = useState<SecretStoreView | null>(null);
   const [tests, setTests] = useState<Record<string, { ok: boolean; message: string } | 'busy'>>({});
 
-  const load = useCallback(async () => {
-    try {
-      setStores(await api.stores(props.workspaceId));
-    } catch (err) {
-      toast.error(err);
-      setStores([]);
-    }
-  }, [props.workspaceId, toast]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [stores, load] = useLoadedList(props.workspaceId, api.stores);
 
   const test = async (name: string) => {
     setTests((t) => ({ ...t, [name]: 'busy' }));

@@ -6,6 +6,7 @@ import type { SecretType } from '../api';
 import { fieldIssue } from '../flow-graph';
 import type { BlockIssue } from '../flow-graph';
 import { KvEditor } from './kv-editor';
+import { OptionalNumberInput } from './optional-number-input';
 import { SecretDropdown } from './secret-dropdown';
 import { TemplateField } from './template-field';
 import { KeyIcon } from '../key-icon';
@@ -235,13 +236,12 @@ export function ApiBlockForm(props: {
       </Field>
       <div className="row2">
         <Field label="Timeout (ms)" error={err('timeoutMs')}>
-          <input
-            type="number"
+          <OptionalNumberInput
             min={1}
             data-testid="api-timeout"
             readOnly={ro}
-            value={c.timeoutMs === undefined ? '' : String(c.timeoutMs)}
-            onChange={(e) => set('timeoutMs', e.target.value === '' ? undefined : Number(e.target.value))}
+            value={c.timeoutMs}
+            onChange={(v) => set('timeoutMs', v)}
           />
         </Field>
         <Field

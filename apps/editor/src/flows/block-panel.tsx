@@ -7,6 +7,7 @@ import { fieldIssue } from '../flow-graph';
 import type { BlockIssue } from '../flow-graph';
 import { ApiBlockForm, Field } from './api-block-form';
 import { KvEditor } from './kv-editor';
+import { OptionalNumberInput } from './optional-number-input';
 import { TemplateField } from './template-field';
 
 const FunctionCodeEditor = lazy(() => import('./function-code-editor'));
@@ -132,27 +133,21 @@ export function BlockPanel(props: {
           </Field>
           <div className="limits">
             <Field label="CPU time limit (ms)" error={err('config', 'timeoutMs')}>
-              <input
-                type="number"
+              <OptionalNumberInput
                 min={1}
                 readOnly={ro}
                 data-testid="fn-timeout"
-                value={c.timeoutMs === undefined ? '' : String(c.timeoutMs)}
-                onChange={(e) =>
-                  setConfig({ ...c, timeoutMs: e.target.value === '' ? undefined : Number(e.target.value) })
-                }
+                value={c.timeoutMs}
+                onChange={(v) => setConfig({ ...c, timeoutMs: v })}
               />
             </Field>
             <Field label="Memory limit (MB)" error={err('config', 'memoryMb')}>
-              <input
-                type="number"
+              <OptionalNumberInput
                 min={8}
                 readOnly={ro}
                 data-testid="fn-memory"
-                value={c.memoryMb === undefined ? '' : String(c.memoryMb)}
-                onChange={(e) =>
-                  setConfig({ ...c, memoryMb: e.target.value === '' ? undefined : Number(e.target.value) })
-                }
+                value={c.memoryMb}
+                onChange={(v) => setConfig({ ...c, memoryMb: v })}
               />
             </Field>
           </div>

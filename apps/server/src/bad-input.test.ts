@@ -2,7 +2,14 @@
 // and error code (errors.ts), with the `{ error: { code, message } }` shape.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, createProject, OWNER_TOKEN, type Harness } from './test-harness';
+import {
+  createFlow,
+  createHarness,
+  createProject,
+  createSecret,
+  type Harness,
+  OWNER_TOKEN,
+} from './test-harness';
 
 interface Case {
   label: string;
@@ -25,26 +32,17 @@ describe('bad input: none answers 5xx, each answers its documented code', () => 
   beforeAll(async () => {
     h = await createHarness();
     p = await createProject(h);
-    await h
-      .as('owner')
-      .post(`/api/projects/${p}/secrets`)
-      .send({ name: 'TOKEN', type: 'text', value: 'bad-input-canary-1' })
-      .expect(201);
-    await h
-      .as('owner')
-      .post(`/api/projects/${p}/secrets`)
-      .send({ name: 'LOCKED', type: 'text', visibility: 'restricted', value: 'bad-input-canary-2' })
-      .expect(201);
-    f = (
-      await h
-        .as('owner')
-        .post(`/api/projects/${p}/flows`)
-        .send({
-          name: 'F',
-          definition: { start: 'a', blocks: [{ id: 'a', type: 'set', config: { values: { x: '1' } } }] },
-        })
-        .expect(201)
-    ).body.id;
+    await createSecret(h, p, { name: 'TOKEN', type: 'text', value: 'bad-input-canary-1' });
+    await createSecret(h, p, {
+      name: 'LOCKED',
+      type: 'text',
+      visibility: 'restricted',
+      value: 'bad-input-canary-2',
+    });
+    f = await createFlow(h, p, 'F', {
+      start: 'a',
+      blocks: [{ id: 'a', type: 'set', config: { values: { x: '1' } } }],
+    });
     const ws = h.workspaceId;
     const S = `/api/projects/${p}/secrets`;
     const add = (c: Case) => cases.push(c);

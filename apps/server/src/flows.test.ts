@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, createProject, type Harness } from './test-harness';
+import { createHarness, createProject, createSecret, type Harness } from './test-harness';
 
 const VALUE = 'sk_live_canary_Zx81Qp0aa';
 
@@ -20,11 +20,7 @@ describe('flows', () => {
   beforeAll(async () => {
     h = await createHarness();
     p = await createProject(h);
-    await h
-      .as('owner')
-      .post(`/api/projects/${p}/secrets`)
-      .send({ name: 'STRIPE_KEY', type: 'text', value: VALUE })
-      .expect(201);
+    await createSecret(h, p, { name: 'STRIPE_KEY', type: 'text', value: VALUE });
   });
   afterAll(async () => {
     await h.close();

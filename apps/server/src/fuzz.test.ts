@@ -4,7 +4,14 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATIONS } from './openapi';
-import { createHarness, createProject, OWNER_TOKEN, type Harness } from './test-harness';
+import {
+  createFlow,
+  createHarness,
+  createProject,
+  createSecret,
+  type Harness,
+  OWNER_TOKEN,
+} from './test-harness';
 
 describe('fuzz: never a 5xx for bad input', () => {
   let h: Harness;
@@ -12,21 +19,11 @@ describe('fuzz: never a 5xx for bad input', () => {
   beforeAll(async () => {
     h = await createHarness();
     const p = await createProject(h);
-    await h
-      .as('owner')
-      .post(`/api/projects/${p}/secrets`)
-      .send({ name: 'FUZZ', type: 'text', value: 'fuzz-value-1234' })
-      .expect(201);
-    const f = (
-      await h
-        .as('owner')
-        .post(`/api/projects/${p}/flows`)
-        .send({
-          name: 'F',
-          definition: { start: 'a', blocks: [{ id: 'a', type: 'set', config: { values: { x: '1' } } }] },
-        })
-        .expect(201)
-    ).body.id;
+    await createSecret(h, p, { name: 'FUZZ', type: 'text', value: 'fuzz-value-1234' });
+    const f = await createFlow(h, p, 'F', {
+      start: 'a',
+      blocks: [{ id: 'a', type: 'set', config: { values: { x: '1' } } }],
+    });
     vars = {
       ws: h.workspaceId,
       p,

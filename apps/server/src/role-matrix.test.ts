@@ -6,7 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, createProject, type Harness, type Who } from './test-harness';
+import {
+  createFlow,
+  createHarness,
+  createProject,
+  createSecret,
+  type Harness,
+  type Who,
+} from './test-harness';
 
 type Level = 'anyone' | 'user' | 'viewer' | 'editor' | 'admin';
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -46,12 +53,17 @@ describe('invariant 10: role matrix', () => {
 
   const secret = async (extra: Record<string, unknown> = {}) => {
     const n = name();
-    await h
-      .as('owner')
-      .post(`/api/projects/${p}/secrets`)
-      .send({ name: n, type: 'text', value: `value-${uniq()}`, ...extra })
-      .expect(201);
+    await createSecret(h, p, { name: n, type: 'text', value: `value-${uniq()}`, ...extra });
     return n;
+  };
+  /** A new viewer in the workspace, for the rows that change or remove a member; its user id. */
+  const member = async () => {
+    const r = await h
+      .as('owner')
+      .post(`/api/workspaces/${ws}/members`)
+      .send({ name: 'target', role: 'viewer' })
+      .expect(201);
+    return r.body.user.id as string;
   };
   const setFlow = { start: 'a', blocks: [{ id: 'a', type: 'set', config: { values: { x: 'y' } } }] };
 
@@ -59,19 +71,9 @@ describe('invariant 10: role matrix', () => {
     h = await createHarness();
     ws = h.workspaceId;
     p = await createProject(h);
-    await h
-      .as('owner')
-      .post(`/api/projects/${p}/secrets`)
-      .send({ name: 'MAIN', type: 'text', value: 'main-value-1234' })
-      .expect(201);
+    await createSecret(h, p, { name: 'MAIN', type: 'text', value: 'main-value-1234' });
     await h.as('owner').put(`/api/projects/${p}/settings/REGION`).send({ value: 'eu' }).expect(201);
-    flowId = (
-      await h
-        .as('owner')
-        .post(`/api/projects/${p}/flows`)
-        .send({ name: 'F', definition: setFlow })
-        .expect(201)
-    ).body.id;
+    flowId = await createFlow(h, p, 'F', setFlow);
     runId = (
       await h
         .as('owner')
@@ -89,13 +91,7 @@ describe('invariant 10: role matrix', () => {
       start: 'a',
       blocks: [{ id: 'a', type: 'api', config: { method: 'GET', url: `http://127.0.0.1:${port}/slow` } }],
     };
-    slowFlowId = (
-      await h
-        .as('owner')
-        .post(`/api/projects/${p}/flows`)
-        .send({ name: 'slow', definition: slow })
-        .expect(201)
-    ).body.id;
+    slowFlowId = await createFlow(h, p, 'slow', slow);
   });
   afterAll(async () => {
     await h.close();
@@ -166,28 +162,17 @@ describe('invariant 10: role matrix', () => {
       route: '/api/workspaces/:ws/members/:userId',
       level: 'admin',
       ok: 200,
-      prepare: async () => {
-        const r = await h
-          .as('owner')
-          .post(`/api/workspaces/${ws}/members`)
-          .send({ name: 'target', role: 'viewer' })
-          .expect(201);
-        return { url: `/api/workspaces/${ws}/members/${r.body.user.id}`, body: { role: 'editor' } };
-      },
+      prepare: async () => ({
+        url: `/api/workspaces/${ws}/members/${await member()}`,
+        body: { role: 'editor' },
+      }),
     },
     {
       method: 'delete',
       route: '/api/workspaces/:ws/members/:userId',
       level: 'admin',
       ok: 204,
-      prepare: async () => {
-        const r = await h
-          .as('owner')
-          .post(`/api/workspaces/${ws}/members`)
-          .send({ name: 'target', role: 'viewer' })
-          .expect(201);
-        return { url: `/api/workspaces/${ws}/members/${r.body.user.id}` };
-      },
+      prepare: async () => ({ url: `/api/workspaces/${ws}/members/${await member()}` }),
     },
     {
       method: 'get',

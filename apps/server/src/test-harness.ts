@@ -129,3 +129,26 @@ export async function createProject(h: Harness, name = 'Support'): Promise<strin
     .expect(201);
   return res.body.id as string;
 }
+
+/** Create a secret in project `p` as `who` (owner by default); answers the created secret's view. */
+export async function createSecret(
+  h: Harness,
+  p: string,
+  body: Record<string, unknown>,
+  who: Who = 'owner',
+): Promise<Record<string, unknown>> {
+  const res = await h.as(who).post(`/api/projects/${p}/secrets`).send(body).expect(201);
+  return res.body as Record<string, unknown>;
+}
+
+/** Create a flow in project `p` as `who` (owner by default) and return its id. */
+export async function createFlow(
+  h: Harness,
+  p: string,
+  name: string,
+  definition: unknown,
+  who: Who = 'owner',
+): Promise<string> {
+  const res = await h.as(who).post(`/api/projects/${p}/flows`).send({ name, definition }).expect(201);
+  return res.body.id as string;
+}

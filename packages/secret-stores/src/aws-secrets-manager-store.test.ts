@@ -3,9 +3,10 @@
 // never look for credentials (no EC2 metadata) nor reach a real AWS endpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretStore } from './create-secret-store';
-import { SecretStoreError } from './secret-store-error';
+import type { SecretStoreError } from './secret-store-error';
 import type { SecretStore } from './secret-store';
 import { startAwsStandIn, type AwsStandIn } from './stand-ins/aws-stand-in';
+import { expectSecretStoreError } from './expect-secret-store-error';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
@@ -39,12 +40,7 @@ function store(
 }
 
 async function failure(p: Promise<unknown>): Promise<SecretStoreError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SecretStoreError);
-  const e = err as SecretStoreError;
+  const e = await expectSecretStoreError(p);
   for (const canary of [SECRET_ACCESS_KEY, SESSION_TOKEN, VALUE]) expect(e.message).not.toContain(canary);
   return e;
 }

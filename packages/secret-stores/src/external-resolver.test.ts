@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretStore } from './create-secret-store';
 import { createExternalResolver, type ExternalSecretResolver } from './external-resolver';
 import { refFor } from './secret-source';
-import { SecretStoreError } from './secret-store-error';
+import type { SecretStoreError } from './secret-store-error';
 import type { SecretStore } from './secret-store';
 import { startAwsStandIn, type AwsStandIn } from './stand-ins/aws-stand-in';
 import { startVaultStandIn, type VaultStandIn } from './stand-ins/vault-stand-in';
+import { expectSecretStoreError } from './expect-secret-store-error';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
@@ -88,12 +89,7 @@ const req = (
 });
 
 async function failure(p: Promise<unknown>): Promise<SecretStoreError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SecretStoreError);
-  const e = err as SecretStoreError;
+  const e = await expectSecretStoreError(p);
   for (const canary of CANARIES) {
     expect(e.message).not.toContain(canary);
     expect(JSON.stringify(e)).not.toContain(canary);

@@ -3,9 +3,10 @@
 // no credential and no value.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretStore } from './create-secret-store';
-import { SecretStoreError } from './secret-store-error';
+import type { SecretStoreError } from './secret-store-error';
 import type { SecretStore } from './secret-store';
 import { startVaultStandIn, type VaultStandIn } from './stand-ins/vault-stand-in';
+import { expectSecretStoreError } from './expect-secret-store-error';
 
 const TOKEN = 'hvs.canary-vault-token-5e1f0a';
 const ROLE_ID = 'role-canary-0d9e';
@@ -44,12 +45,7 @@ const tokenAuth: Auth = { method: 'token', token: TOKEN };
 const approle: Auth = { method: 'approle', roleId: ROLE_ID, secretId: SECRET_ID };
 
 async function failure(p: Promise<unknown>): Promise<SecretStoreError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SecretStoreError);
-  const e = err as SecretStoreError;
+  const e = await expectSecretStoreError(p);
   for (const canary of [...CANARIES, ...vault.issuedTokens()]) expect(e.message).not.toContain(canary);
   return e;
 }

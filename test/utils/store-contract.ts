@@ -492,20 +492,108 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       expect(await store.settings.get(project.id, 'AFTER')).toBeDefined();
     });
 
-    it('returns copies: changing a returned object does not change the store', async () => {
-      const flow = await store.flows.create({ projectId: project.id, name: 'f', definition: { a: 1 } });
-      (flow.definition as { a: number }).a = 2;
-      flow.name = 'changed';
+    it('callers cannot change the stored state through a returned object (nor through their input)', async () => {
+      // An adapter may hand out fresh copies (a change has no effect) or frozen records (a
+      // change throws a TypeError in strict-mode code); either way the store keeps its state.
+      const attempt = (change: () => void): void => {
+        try {
+          change();
+        } catch (err) {
+          expect(err).toBeInstanceOf(TypeError);
+        }
+      };
+      const definition = { a: 1, nested: { list: [1, 2] } };
+      const flow = await store.flows.create({ projectId: project.id, name: 'f', definition });
+      // the input stays the caller's: still writable, and changing it changes nothing stored
+      definition.a = 9;
+      definition.nested.list.push(3);
+      attempt(() => ((flow.definition as { a: number }).a = 2));
+      attempt(() => (flow.name = 'changed'));
       const read = await store.flows.get(project.id, flow.id);
       expect(read?.name).toBe('f');
-      expect(read?.definition).toEqual({ a: 1 });
-      (read?.definition as { a: number }).a = 3;
-      expect((await store.flows.get(project.id, flow.id))?.definition).toEqual({ a: 1 });
+      expect(read?.definition).toEqual({ a: 1, nested: { list: [1, 2] } });
+      attempt(() => ((read?.definition as { a: number }).a = 3));
+      attempt(() => (read?.definition as { nested: { list: number[] } }).nested.list.push(4));
+      const [listed] = await store.flows.list(project.id);
+      attempt(() => (listed!.name = 'listed'));
+      expect(await store.flows.get(project.id, flow.id)).toMatchObject({
+        name: 'f',
+        definition: { a: 1, nested: { list: [1, 2] } },
+      });
+
+      const p = await store.projects.get(project.id);
+      attempt(() => p!.environments.push('staging'));
+      attempt(() => (p!.policy.requireAllowedHosts = true));
+      attempt(() => (p!.name = 'changed'));
+      expect(await store.projects.get(project.id)).toEqual(project);
+
+      const user = await store.users.create({ name: 'alice', tokenHash: 'e'.repeat(64) });
+      await store.members.add({ workspaceId: ws.id, userId: user.id, role: 'viewer' });
+      const member = await store.members.get(ws.id, user.id);
+      attempt(() => (member!.role = 'owner'));
+      const [byUser] = await store.members.listByUser(user.id);
+      attempt(() => (byUser!.role = 'owner'));
+      expect((await store.members.get(ws.id, user.id))?.role).toBe('viewer');
+      const found = await store.users.findByTokenHash('e'.repeat(64));
+      attempt(() => (found!.tokenHash = 'f'.repeat(64)));
+      expect(await store.users.findByTokenHash('f'.repeat(64))).toBeUndefined();
+      expect((await store.users.get(user.id))?.tokenHash).toBe('e'.repeat(64));
+
+      const all = await store.workspaces.listAll();
+      all.length = 0;
+      attempt(() => (all[0] = { id: 'x', name: 'x', createdAt: '' }));
+      const w = await store.workspaces.get(ws.id);
+      attempt(() => (w!.name = 'changed'));
+      expect(await store.workspaces.listAll()).toEqual([ws]);
+
+      const values = { default: sealed('value') };
+      await store.secrets.create({
+        workspaceId: ws.id,
+        projectId: project.id,
+        name: 'KEY',
+        type: 'text',
+        visibility: 'masked',
+        wrappedKey: wrappedKey(),
+        values,
+      });
+      const secret = await store.secrets.get(project.id, 'KEY');
+      const snapshot = structuredClone(secret);
+      values.default = sealed('other');
+      attempt(() => (secret!.values.production = sealed('value')));
+      attempt(() => (secret!.values.default!.value!.ct = 'changed'));
+      const [listedSecret] = await store.secrets.list(project.id);
+      attempt(() => delete (listedSecret as { wrappedKey?: unknown }).wrappedKey);
+      expect(await store.secrets.get(project.id, 'KEY')).toEqual(snapshot);
+
+      await store.settings.put(project.id, 'URL', { default: 'a' });
+      const setting = await store.settings.get(project.id, 'URL');
+      attempt(() => (setting!.values.default = 'b'));
+      expect((await store.settings.get(project.id, 'URL'))?.values).toEqual({ default: 'a' });
 
       const r = run(project.id, 'flow-a', 1);
       await store.runs.save(r);
       r.status = 'failed';
-      expect((await store.runs.get(project.id, r.id))?.status).toBe('succeeded');
+      const savedRun = await store.runs.get(project.id, r.id);
+      expect(savedRun?.status).toBe('succeeded');
+      attempt(() => savedRun!.steps.push({ step: 99 }));
+      expect((await store.runs.get(project.id, r.id))?.steps).toEqual([{ step: 1 }]);
+
+      const details = { reason: 'test' };
+      const event = await store.audit.append({
+        workspaceId: ws.id,
+        actor: 'system',
+        action: 'key.rotate',
+        details,
+      });
+      details.reason = 'changed';
+      attempt(() => (event.details!.reason = 'changed too'));
+      expect((await store.audit.list(ws.id)).items[0]?.details).toEqual({ reason: 'test' });
+
+      // a record read before a change keeps showing what it was read as
+      const before = await store.flows.get(project.id, flow.id);
+      await store.flows.update(project.id, flow.id, { name: 'renamed' });
+      expect(before?.name).toBe('f');
+      expect((await store.flows.get(project.id, flow.id))?.name).toBe('renamed');
     });
   });
 }

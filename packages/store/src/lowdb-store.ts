@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppendLog } from './append-log';
+import { deepFreeze } from './frozen';
 import { MainDocument } from './main-document';
 import type { StoreDocument } from './store-document';
 import { StoreError, type StoreLogger } from './store-error';
@@ -98,7 +99,9 @@ export async function openLowdbStore(options: LowdbStoreOptions): Promise<Store>
     async transaction(fn) {
       const pending: Array<() => Promise<void>> = [];
       const result = await live.change(async (doc) => {
-        const draft = structuredClone(doc);
+        // records are frozen and replaced on change, so new lists over the same records are a
+        // draft the live document cannot see until it commits
+        const draft = draftOf(doc);
         const tx = createStore(transactionContext(live, draft, pending), close);
         const value = await inTransaction.run(true, () => fn(tx));
         main.replace(draft);
@@ -115,6 +118,21 @@ export async function openLowdbStore(options: LowdbStoreOptions): Promise<Store>
   }
 
   return createStore(live, close);
+}
+
+function draftOf(doc: StoreDocument): StoreDocument {
+  return {
+    version: doc.version,
+    users: [...doc.users],
+    workspaces: [...doc.workspaces],
+    members: [...doc.members],
+    projects: [...doc.projects],
+    secrets: [...doc.secrets],
+    settings: [...doc.settings],
+    flows: [...doc.flows],
+    secretStores: [...doc.secretStores],
+    meta: { ...doc.meta },
+  };
 }
 
 function transactionContext(
@@ -157,6 +175,12 @@ function createStore(ctx: Context, close: () => Promise<void>): Store {
 
 const now = (): string => new Date().toISOString();
 const copy = <T>(value: T): T => structuredClone(value);
+
+/** Puts the frozen `record` in place of `list[index]` and returns it. */
+function replaceAt<T>(list: T[], index: number, record: T): T {
+  list[index] = deepFreeze(record);
+  return record;
+}
 const byName = (a: { name: string }, b: { name: string }): number =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 const clampLimit = (limit: number | undefined, fallback: number): number =>
@@ -176,12 +200,12 @@ function usersRepo(ctx: Context): UsersRepo {
       ctx.change((doc) => {
         if (doc.users.some((u) => u.tokenHash === tokenHash))
           throw new StoreError('CONFLICT', 'a user with this token already exists');
-        const user = { id: randomUUID(), name, tokenHash, createdAt: now() };
+        const user = deepFreeze({ id: randomUUID(), name, tokenHash, createdAt: now() });
         doc.users.push(user);
-        return copy(user);
+        return user;
       }),
-    get: async (id) => copy(ctx.doc().users.find((u) => u.id === id)),
-    findByTokenHash: async (tokenHash) => copy(ctx.doc().users.find((u) => u.tokenHash === tokenHash)),
+    get: async (id) => ctx.doc().users.find((u) => u.id === id),
+    findByTokenHash: async (tokenHash) => ctx.doc().users.find((u) => u.tokenHash === tokenHash),
     count: async () => ctx.doc().users.length,
   };
 }
@@ -190,40 +214,41 @@ function workspacesRepo(ctx: Context): WorkspacesRepo {
   return {
     create: ({ name }) =>
       ctx.change((doc) => {
-        const workspace = { id: randomUUID(), name, createdAt: now() };
+        const workspace = deepFreeze({ id: randomUUID(), name, createdAt: now() });
         doc.workspaces.push(workspace);
-        return copy(workspace);
+        return workspace;
       }),
-    get: async (id) => copy(ctx.doc().workspaces.find((w) => w.id === id)),
+    get: async (id) => ctx.doc().workspaces.find((w) => w.id === id),
     list: async (ids) => {
       const wanted = new Set(ids);
-      return copy(ctx.doc().workspaces.filter((w) => wanted.has(w.id)));
+      return ctx.doc().workspaces.filter((w) => wanted.has(w.id));
     },
-    listAll: async () => copy(ctx.doc().workspaces),
+    listAll: async () => [...ctx.doc().workspaces],
   };
 }
 
 function membersRepo(ctx: Context): MembersRepo {
-  const find = (doc: StoreDocument, workspaceId: string, userId: string) =>
-    doc.members.find((m) => m.workspaceId === workspaceId && m.userId === userId);
+  const indexOf = (doc: StoreDocument, workspaceId: string, userId: string) =>
+    doc.members.findIndex((m) => m.workspaceId === workspaceId && m.userId === userId);
   return {
     // adding an existing member changes its role (as the PostgreSQL adapter's upsert does)
     add: (member) =>
       ctx.change((doc) => {
-        const existing = find(doc, member.workspaceId, member.userId);
-        if (existing) existing.role = member.role;
-        else doc.members.push({ workspaceId: member.workspaceId, userId: member.userId, role: member.role });
-        return copy(existing ?? member);
+        const record = { workspaceId: member.workspaceId, userId: member.userId, role: member.role };
+        const index = indexOf(doc, member.workspaceId, member.userId);
+        if (index >= 0) return replaceAt(doc.members, index, record);
+        doc.members.push(deepFreeze(record));
+        return record;
       }),
-    get: async (workspaceId, userId) => copy(find(ctx.doc(), workspaceId, userId)),
-    listByWorkspace: async (workspaceId) =>
-      copy(ctx.doc().members.filter((m) => m.workspaceId === workspaceId)),
-    listByUser: async (userId) => copy(ctx.doc().members.filter((m) => m.userId === userId)),
+    get: async (workspaceId, userId) =>
+      ctx.doc().members.find((m) => m.workspaceId === workspaceId && m.userId === userId),
+    listByWorkspace: async (workspaceId) => ctx.doc().members.filter((m) => m.workspaceId === workspaceId),
+    listByUser: async (userId) => ctx.doc().members.filter((m) => m.userId === userId),
     update: (workspaceId, userId, role) =>
       ctx.change((doc) => {
-        const existing = find(doc, workspaceId, userId);
-        if (existing) existing.role = role;
-        return copy(existing);
+        const index = indexOf(doc, workspaceId, userId);
+        const existing = doc.members[index];
+        return existing && replaceAt(doc.members, index, { ...existing, role });
       }),
     remove: (workspaceId, userId) =>
       ctx.change((doc) =>
@@ -240,28 +265,29 @@ function projectsRepo(ctx: Context): ProjectsRepo {
   return {
     create: ({ workspaceId, name, environments }) =>
       ctx.change((doc) => {
-        const project: Project = {
+        const project: Project = deepFreeze({
           id: randomUUID(),
           workspaceId,
           name,
           environments: withBaseEnvironments(environments),
           policy: { requireAllowedHosts: false },
           createdAt: now(),
-        };
+        });
         doc.projects.push(project);
-        return copy(project);
+        return project;
       }),
-    get: async (id) => copy(ctx.doc().projects.find((p) => p.id === id)),
-    listByWorkspace: async (workspaceId) =>
-      copy(ctx.doc().projects.filter((p) => p.workspaceId === workspaceId)),
+    get: async (id) => ctx.doc().projects.find((p) => p.id === id),
+    listByWorkspace: async (workspaceId) => ctx.doc().projects.filter((p) => p.workspaceId === workspaceId),
     update: (id, patch) =>
       ctx.change((doc) => {
-        const project = doc.projects.find((p) => p.id === id);
+        const index = doc.projects.findIndex((p) => p.id === id);
+        const project = doc.projects[index];
         if (!project) return undefined;
-        if (patch.name !== undefined) project.name = patch.name;
-        if (patch.environments !== undefined) project.environments = withBaseEnvironments(patch.environments);
-        if (patch.policy !== undefined) project.policy = { ...patch.policy };
-        return copy(project);
+        const next = { ...project };
+        if (patch.name !== undefined) next.name = patch.name;
+        if (patch.environments !== undefined) next.environments = withBaseEnvironments(patch.environments);
+        if (patch.policy !== undefined) next.policy = { ...patch.policy };
+        return replaceAt(doc.projects, index, next);
       }),
     delete: async (id) => {
       const removed = await ctx.change((doc) => {
@@ -292,17 +318,26 @@ function secretsRepo(ctx: Context): SecretsRepo {
         const at = now();
         const secret: Secret = { ...copy(input), id: input.id ?? randomUUID(), createdAt: at, updatedAt: at };
         for (const key of SECRET_OPTIONAL) if (secret[key] === undefined) delete secret[key];
-        doc.secrets.push(secret);
-        return copy(secret);
+        doc.secrets.push(deepFreeze(secret));
+        return secret;
       }),
-    get: async (projectId, name) => copy(find(ctx.doc(), projectId, name)),
-    list: async (projectId) => copy(ctx.doc().secrets.filter((s) => s.projectId === projectId)).sort(byName),
+    get: async (projectId, name) => find(ctx.doc(), projectId, name),
+    list: async (projectId) =>
+      ctx
+        .doc()
+        .secrets.filter((s) => s.projectId === projectId)
+        .sort(byName),
     listByWorkspace: async (workspaceId) =>
-      copy(ctx.doc().secrets.filter((s) => s.workspaceId === workspaceId)).sort(byName),
+      ctx
+        .doc()
+        .secrets.filter((s) => s.workspaceId === workspaceId)
+        .sort(byName),
     update: (projectId, name, patch) =>
       ctx.change((doc) => {
-        const secret = find(doc, projectId, name);
-        if (!secret) return undefined;
+        const index = doc.secrets.findIndex((s) => s.projectId === projectId && s.name === name);
+        const stored = doc.secrets[index];
+        if (!stored) return undefined;
+        const secret = { ...stored };
         const target = secret as unknown as Record<string, unknown>;
         for (const key of SECRET_MUTABLE) {
           if (!(key in patch)) continue;
@@ -312,7 +347,7 @@ function secretsRepo(ctx: Context): SecretsRepo {
           } else target[key] = copy(value);
         }
         secret.updatedAt = now();
-        return copy(secret);
+        return replaceAt(doc.secrets, index, secret);
       }),
     delete: (projectId, name) =>
       ctx.change((doc) => removeWhere(doc.secrets, (s) => s.projectId === projectId && s.name === name)),
@@ -326,25 +361,27 @@ function settingsRepo(ctx: Context): SettingsRepo {
     put: (projectId, name, values) =>
       ctx.change((doc) => {
         const at = now();
-        const existing = find(doc, projectId, name);
-        if (existing) {
-          existing.values = { ...values };
-          existing.updatedAt = at;
-          return copy(existing);
-        }
-        const setting = {
+        const index = doc.settings.findIndex((s) => s.projectId === projectId && s.name === name);
+        const existing = doc.settings[index];
+        if (existing)
+          return replaceAt(doc.settings, index, { ...existing, values: { ...values }, updatedAt: at });
+        const setting = deepFreeze({
           id: randomUUID(),
           projectId,
           name,
           values: { ...values },
           createdAt: at,
           updatedAt: at,
-        };
+        });
         doc.settings.push(setting);
-        return copy(setting);
+        return setting;
       }),
-    get: async (projectId, name) => copy(find(ctx.doc(), projectId, name)),
-    list: async (projectId) => copy(ctx.doc().settings.filter((s) => s.projectId === projectId)).sort(byName),
+    get: async (projectId, name) => find(ctx.doc(), projectId, name),
+    list: async (projectId) =>
+      ctx
+        .doc()
+        .settings.filter((s) => s.projectId === projectId)
+        .sort(byName),
     delete: (projectId, name) =>
       ctx.change((doc) => removeWhere(doc.settings, (s) => s.projectId === projectId && s.name === name)),
   };
@@ -357,27 +394,29 @@ function flowsRepo(ctx: Context): FlowsRepo {
     create: ({ projectId, name, definition }) =>
       ctx.change((doc) => {
         const at = now();
-        const flow = {
+        const flow = deepFreeze({
           id: randomUUID(),
           projectId,
           name,
           definition: copy(definition),
           createdAt: at,
           updatedAt: at,
-        };
+        });
         doc.flows.push(flow);
-        return copy(flow);
+        return flow;
       }),
-    get: async (projectId, id) => copy(find(ctx.doc(), projectId, id)),
-    list: async (projectId) => copy(ctx.doc().flows.filter((f) => f.projectId === projectId)),
+    get: async (projectId, id) => find(ctx.doc(), projectId, id),
+    list: async (projectId) => ctx.doc().flows.filter((f) => f.projectId === projectId),
     update: (projectId, id, patch) =>
       ctx.change((doc) => {
-        const flow = find(doc, projectId, id);
-        if (!flow) return undefined;
+        const index = doc.flows.findIndex((f) => f.projectId === projectId && f.id === id);
+        const stored = doc.flows[index];
+        if (!stored) return undefined;
+        const flow = { ...stored };
         if (patch.name !== undefined) flow.name = patch.name;
         if (patch.definition !== undefined) flow.definition = copy(patch.definition);
         flow.updatedAt = now();
-        return copy(flow);
+        return replaceAt(doc.flows, index, flow);
       }),
     delete: (projectId, id) =>
       ctx.change((doc) => removeWhere(doc.flows, (f) => f.projectId === projectId && f.id === id)),
@@ -433,23 +472,28 @@ function secretStoresRepo(ctx: Context): SecretStoresRepo {
           throw new StoreError('CONFLICT', `secret store ${input.name} already exists in this workspace`);
         }
         const at = now();
-        const config = { ...copy(input), id: randomUUID(), createdAt: at, updatedAt: at };
+        const config = deepFreeze({ ...copy(input), id: randomUUID(), createdAt: at, updatedAt: at });
         doc.secretStores.push(config);
-        return copy(config);
+        return config;
       }),
-    get: async (workspaceId, name) => copy(find(ctx.doc(), workspaceId, name)),
+    get: async (workspaceId, name) => find(ctx.doc(), workspaceId, name),
     list: async (workspaceId) =>
-      copy(ctx.doc().secretStores.filter((s) => s.workspaceId === workspaceId)).sort(byName),
+      ctx
+        .doc()
+        .secretStores.filter((s) => s.workspaceId === workspaceId)
+        .sort(byName),
     update: (workspaceId, name, patch) =>
       ctx.change((doc) => {
-        const config = find(doc, workspaceId, name);
-        if (!config) return undefined;
+        const index = doc.secretStores.findIndex((s) => s.workspaceId === workspaceId && s.name === name);
+        const stored = doc.secretStores[index];
+        if (!stored) return undefined;
+        const config = { ...stored };
         if (patch.config !== undefined) config.config = { ...patch.config };
         if (patch.credentials !== undefined) config.credentials = copy(patch.credentials);
         if (patch.wrappedKey !== undefined) config.wrappedKey = { ...patch.wrappedKey };
         if (patch.cacheTtlS !== undefined) config.cacheTtlS = patch.cacheTtlS;
         config.updatedAt = now();
-        return copy(config);
+        return replaceAt(doc.secretStores, index, config);
       }),
     delete: (workspaceId, name) =>
       ctx.change((doc) =>

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { Adapter } from 'lowdb';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-write';
+import { deepFreeze } from './frozen';
 import { StoreError } from './store-error';
 import type { Flow, Member, Project, Secret, SecretStoreConfig, Setting, User, Workspace } from './types';
 
@@ -20,6 +21,18 @@ export interface StoreDocument {
   secretStores: SecretStoreConfig[];
   meta: Record<string, string>;
 }
+
+/** The lists of records (each record frozen; the lists and `meta` change in place). */
+const RECORD_LISTS = [
+  'users',
+  'workspaces',
+  'members',
+  'projects',
+  'secrets',
+  'settings',
+  'flows',
+  'secretStores',
+] as const satisfies ReadonlyArray<keyof StoreDocument>;
 
 export function emptyDocument(): StoreDocument {
   return {
@@ -109,8 +122,11 @@ export class AtomicJsonAdapter implements Adapter<StoreDocument> {
         `does not have the shape of a flowsafe store at ${where}: ${issue?.message ?? 'invalid'}`,
       );
     }
-    // the document as written (zod output would drop nothing, but keep the original objects)
-    return data as StoreDocument;
+    // the document as written (zod output would drop nothing, but keep the original objects),
+    // its records frozen as every record the store holds (lowdb-store.ts)
+    const doc = data as StoreDocument;
+    for (const key of RECORD_LISTS) for (const record of doc[key]) deepFreeze(record);
+    return doc;
   }
 
   async write(data: StoreDocument): Promise<void> {

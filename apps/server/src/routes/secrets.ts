@@ -155,6 +155,18 @@ export function secretRoutes(ctx: AppContext): Router {
     assertEnvironments(project.environments, [env]);
     return { project, env };
   };
+  /** A new secret's name is taken by neither a secret nor a setting of the project. */
+  const assertNameFree = async (project: Project, name: string) => {
+    if (await ctx.store.secrets.get(project.id, name)) {
+      throw new ServerError('SECRET_EXISTS', `secret ${name} already exists in this project`);
+    }
+    if (await ctx.store.settings.get(project.id, name)) {
+      throw new ServerError(
+        'SETTING_EXISTS',
+        `a setting named ${name} exists; turn it into a secret with POST …/settings/${name}/make-secret`,
+      );
+    }
+  };
   const externalOnly = (secret: Secret): never => {
     throw new ServerError(
       'SECRET_EXTERNAL',
@@ -187,15 +199,7 @@ export function secretRoutes(ctx: AppContext): Router {
     const { project } = await projectAccess(ctx, req, res, 'admin', 'creating secrets');
     const body = parse(externalSecretCreateSchema, raw);
     assertEnvironments(project.environments, Object.keys(body.source.environments ?? {}));
-    if (await ctx.store.secrets.get(project.id, body.name)) {
-      throw new ServerError('SECRET_EXISTS', `secret ${body.name} already exists in this project`);
-    }
-    if (await ctx.store.settings.get(project.id, body.name)) {
-      throw new ServerError(
-        'SETTING_EXISTS',
-        `a setting named ${body.name} exists; turn it into a secret with POST …/settings/${body.name}/make-secret`,
-      );
-    }
+    await assertNameFree(project, body.name);
     const allowedHosts = body.allowedHosts === undefined ? undefined : parseAllowedHosts(body.allowedHosts);
     const secret = await ctx.store.secrets.create({
       id: randomUUID(),
@@ -224,15 +228,7 @@ export function secretRoutes(ctx: AppContext): Router {
     const body = parse(secretCreateSchema, req.body);
     const envs = Object.keys(body.environments ?? {});
     assertEnvironments(project.environments, envs);
-    if (await ctx.store.secrets.get(project.id, body.name)) {
-      throw new ServerError('SECRET_EXISTS', `secret ${body.name} already exists in this project`);
-    }
-    if (await ctx.store.settings.get(project.id, body.name)) {
-      throw new ServerError(
-        'SETTING_EXISTS',
-        `a setting named ${body.name} exists; turn it into a secret with POST …/settings/${body.name}/make-secret`,
-      );
-    }
+    await assertNameFree(project, body.name);
     const allowedHosts = body.allowedHosts === undefined ? undefined : parseAllowedHosts(body.allowedHosts);
     const base = {
       id: randomUUID(),

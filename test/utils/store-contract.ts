@@ -1,6 +1,7 @@
 // The one contract every Store adapter passes (lowdb now, PostgreSQL later): each
-// repository method, transactions, and copies-not-references. Adapter-specific behaviour
-// (files, crashes) is tested beside each adapter.
+// repository method, transactions, and that no caller changes stored state through a returned
+// object or its own input afterwards. Adapter-specific behaviour (files, crashes) is tested
+// beside each adapter.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 // by path: the root package does not depend on the workspace packages by name

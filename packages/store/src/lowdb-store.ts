@@ -426,10 +426,15 @@ function flowsRepo(ctx: Context): FlowsRepo {
 function auditRepo(ctx: Context): AuditRepo {
   return {
     async append(input) {
-      const event: AuditEvent = { ...copy(input), id: randomUUID(), at: input.at ?? now() };
+      // every field is a string but `details`, whose values are primitives: two shallow
+      // copies make an event that shares nothing with the caller's input
+      const event: AuditEvent = { ...input, id: randomUUID(), at: input.at ?? now() };
+      if (input.details !== undefined) event.details = { ...input.details };
       const log = ctx.audit(event.workspaceId);
-      await ctx.afterCommit(() => log.append(event));
-      return copy(event);
+      // serialised now: the line is the snapshot (a transaction appends it after commit)
+      const line = JSON.stringify(event);
+      await ctx.afterCommit(() => log.appendLine(event.id, line));
+      return event;
     },
     async list(workspaceId, opts = {}) {
       const { projectId } = opts;

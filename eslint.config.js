@@ -13,7 +13,7 @@ export default tseslint.config(
       '**/dist/**',
       'data/**',
       'coverage/**',
-      'apps/editor/**',
+      'apps/editor/vite.config.ts',
       '**/*.js',
       '**/*.mjs',
       '**/*.cjs',
@@ -22,7 +22,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
       globals: { ...globals.node },

@@ -1,6 +1,6 @@
 // The project's flows: list, create, rename, delete. This is the first screen after sign-in,
 // so it lives in the main chunk and imports nothing heavy.
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../api';
 import type { Flow } from '../api';
 import { Modal } from '../modal';

@@ -1,7 +1,7 @@
 // Settings: plain named values with per-environment overrides, used in templates as
 // {{settings.NAME}}. Owners and admins can convert one into a secret (its values move into
 // sealed storage). Saving a value that is a secret's value is refused by push protection.
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, ApiError } from '../api';
 import type { Setting, Visibility } from '../api';
 import { Modal } from '../modal';

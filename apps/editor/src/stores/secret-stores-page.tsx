@@ -2,7 +2,7 @@
 // OpenBao or AWS Secrets Manager store, edit it, test the connection, delete it. Credential
 // fields are write-only: the server never returns them, so the form only says whether one is
 // set and sends a new one when typed. Deleting a store that secrets use lists those secrets.
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, ApiError } from '../api';
 import type { SecretStoreView, StoreType } from '../api';
 import { Modal } from '../modal';
@@ -85,7 +85,6 @@ function where(store: SecretStoreView): string {
 }
 
 export default function SecretStoresPage(props: { workspaceId: string }) {
-  const toast = useToast();
   const [editing, setEditing] = useState<{ store?: SecretStoreView } | null>(null);
   const [deleting, setDeleting] = useState<SecretStoreView | null>(null);
   const [tests, setTests] = useState<Record<string, { ok: boolean; message: string } | 'busy'>>({});

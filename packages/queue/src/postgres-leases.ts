@@ -2,11 +2,16 @@
 // worker is still alive (it only releases locks after 4 hours). Every running run therefore
 // holds a row here that its worker process refreshes every few seconds; a row whose heartbeat
 // is older than `lostAfter` belongs to a dead worker, and the reaper takes over from there.
-// The queue creates this table itself (idempotently): it is the queue's, not the store's.
+// Graphile Worker 0.17 locks jobs in the name of a worker pool (one per process), also jobs
+// fetched into the pool's local queue that no task has started yet; so each worker process
+// also refreshes a row of its pool in `flowsafe_queue_pools`, and the reaper unlocks a pool's
+// jobs (force_unlock_workers) only when that row is missing or stale: never a live pool's.
+// The queue creates these tables itself (idempotently): they are the queue's, not the store's.
 import type pg from 'pg';
 import type { RunJob } from './types';
 
 export const LEASES_TABLE = 'flowsafe_run_leases';
+export const POOLS_TABLE = 'flowsafe_queue_pools';
 export const TASK_IDENTIFIER = 'flowsafe_run';
 export const DONE_CHANNEL = 'flowsafe_run_done';
 export const CANCEL_CHANNEL = 'flowsafe_run_cancel';
@@ -33,6 +38,11 @@ export async function ensureLeaseTable(pool: pg.Pool): Promise<void> {
     await client.query(
       `CREATE INDEX IF NOT EXISTS ${LEASES_TABLE}_heartbeat_idx ON ${LEASES_TABLE} (heartbeat_at)`,
     );
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${POOLS_TABLE} (
+        pool_id text PRIMARY KEY,
+        heartbeat_at timestamptz NOT NULL DEFAULT now()
+      )`);
     await client.query('COMMIT');
     client.release();
   } catch (err) {
@@ -76,20 +86,32 @@ export async function dropLease(db: Queryable, runId: string, jobId: string): Pr
   await db.query(`DELETE FROM ${LEASES_TABLE} WHERE run_id = $1 AND job_id = $2::bigint`, [runId, jobId]);
 }
 
-/** Refreshes the given leases; answers the run ids whose lease still exists. */
+/**
+ * Refreshes the given leases and, when given, the row of this process's worker pool (in the
+ * same statement); answers the run ids whose lease still exists.
+ */
 export async function heartbeat(
   db: Queryable,
   leases: readonly { runId: string; jobId: string }[],
+  poolId?: string,
 ): Promise<Set<string>> {
-  if (leases.length === 0) return new Set();
+  if (leases.length === 0 && poolId === undefined) return new Set();
   const result = await db.query<{ run_id: string }>(
-    `UPDATE ${LEASES_TABLE} AS l SET heartbeat_at = now()
+    `WITH pool AS (
+       INSERT INTO ${POOLS_TABLE} (pool_id, heartbeat_at) SELECT $3::text, now() WHERE $3::text IS NOT NULL
+       ON CONFLICT (pool_id) DO UPDATE SET heartbeat_at = now())
+     UPDATE ${LEASES_TABLE} AS l SET heartbeat_at = now()
      FROM unnest($1::text[], $2::bigint[]) AS u(run_id, job_id)
      WHERE l.run_id = u.run_id AND l.job_id = u.job_id
      RETURNING l.run_id`,
-    [leases.map((l) => l.runId), leases.map((l) => l.jobId)],
+    [leases.map((l) => l.runId), leases.map((l) => l.jobId), poolId ?? null],
   );
   return new Set(result.rows.map((row) => row.run_id));
+}
+
+/** Forgets a pool that stopped cleanly (its jobs are returned or finished). */
+export async function dropPool(db: Queryable, poolId: string): Promise<void> {
+  await db.query(`DELETE FROM ${POOLS_TABLE} WHERE pool_id = $1`, [poolId]);
 }
 
 /** Whether some worker holds a lease on the run (it is running somewhere). */

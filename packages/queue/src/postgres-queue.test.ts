@@ -52,6 +52,14 @@ async function sql<T extends pg.QueryResultRow>(
   }
 }
 
+async function untilAsync(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describeRunQueueContract('postgres (Graphile Worker)', async (opts) => {
   // the store the server would have: execute and cancel write records, lookup reads them
   const store = new Map<string, RunRecord>();
@@ -93,9 +101,10 @@ describe('postgres queue', () => {
   afterEach(async () => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
     await Promise.all(queues.splice(0).map((queue) => queue.close()));
-    await sql(url, 'DELETE FROM graphile_worker._private_jobs; DELETE FROM flowsafe_run_leases').catch(
-      () => undefined,
-    );
+    await sql(
+      url,
+      'DELETE FROM graphile_worker._private_jobs; DELETE FROM flowsafe_run_leases; DELETE FROM flowsafe_queue_pools',
+    ).catch(() => undefined);
   });
 
   async function open(
@@ -209,7 +218,7 @@ describe('postgres queue', () => {
     expect(await sql(url, 'SELECT id FROM graphile_worker.jobs')).toEqual([]);
   });
 
-  it('a job locked by a worker that died before taking its lease is settled too', async () => {
+  it('a job locked by a worker that died before taking its lease is settled too: it never started, so it runs elsewhere', async () => {
     const lostAfterMs = 600;
     const lost: { job: RunJob; info: LostInfo }[] = [];
     const api = await open({
@@ -221,14 +230,111 @@ describe('postgres queue', () => {
     });
     const job = makeJob();
     await api.enqueue(job);
-    // what a worker does in Graphile's get_job, right before it would have died
+    // what a worker pool does in Graphile's get_job, right before it would have died
     await sql(
       url,
       `UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'dead-worker', attempts = attempts + 1`,
     );
     await until(() => lost.length > 0, lostAfterMs + 5000);
-    expect(lost).toEqual([{ job, info: { retrying: false, attempts: 1, reason: 'never-leased' } }]);
-    expect(await sql(url, 'SELECT id FROM graphile_worker.jobs')).toEqual([]);
+    expect(lost).toEqual([{ job, info: { retrying: true, attempts: 1, reason: 'never-leased' } }]);
+    expect(
+      await sql(url, 'SELECT attempts, max_attempts, locked_by FROM graphile_worker._private_jobs'),
+    ).toEqual([{ attempts: 1, max_attempts: 2, locked_by: null }]);
+    const ex = controllableExecutor({ autoMs: 0 });
+    await open({ role: 'worker', execute: ex.execute, lostAfterMs });
+    await until(() => ex.started.includes(job.runId), 5000);
+    await untilAsync(async () => (await sql(url, 'SELECT id FROM graphile_worker.jobs')).length === 0, 5000);
+    expect(ex.started).toEqual([job.runId]);
+    expect(lost).toHaveLength(1);
+  });
+
+  it('a job locked by a live worker pool is never taken from it, however long it waits', async () => {
+    const lostAfterMs = 600;
+    const lost: RunJob[] = [];
+    const api = await open({
+      role: 'api',
+      lostAfterMs,
+      onLost: async (job) => {
+        lost.push(job);
+      },
+    });
+    const job = makeJob();
+    await api.enqueue(job);
+    // a pool that heartbeats holds the job (in its local queue, say)
+    await sql(
+      url,
+      `UPDATE graphile_worker._private_jobs SET locked_at = now() - interval '1 hour', locked_by = 'live-pool', attempts = 1;
+       INSERT INTO flowsafe_queue_pools (pool_id, heartbeat_at) VALUES ('live-pool', now() + interval '1 hour')`,
+    );
+    await api.reapNow();
+    await new Promise((resolve) => setTimeout(resolve, lostAfterMs));
+    await api.reapNow();
+    expect(lost).toEqual([]);
+    expect(await sql(url, 'SELECT locked_by FROM graphile_worker._private_jobs')).toEqual([
+      { locked_by: 'live-pool' },
+    ]);
+    await sql(url, `DELETE FROM flowsafe_queue_pools WHERE pool_id = 'live-pool'`);
+  });
+
+  it('a worker killed with SIGKILL: its running runs are lost, the runs waiting in its local queue run elsewhere', async () => {
+    const lostAfterMs = 1500;
+    const lost: { job: RunJob; info: LostInfo }[] = [];
+    const api = await open({
+      role: 'api',
+      lostAfterMs,
+      onLost: async (job, info) => {
+        lost.push({ job, info });
+      },
+    });
+    const { child, started } = await startChildWorker(lostAfterMs);
+    // the child runs 2 at a time (never ending) and fetches more into its local queue
+    const jobs = [makeJob(), makeJob(), makeJob(), makeJob()];
+    for (const job of jobs) await api.enqueue(job);
+    await until(() => started.length === 2, 10_000);
+    await untilAsync(
+      async () =>
+        (await sql(url, 'SELECT id FROM graphile_worker.jobs WHERE locked_by IS NOT NULL')).length >= 3,
+      10_000,
+    );
+    await kill(child);
+    const ex = controllableExecutor({ autoMs: 0 });
+    await open({ role: 'worker', execute: ex.execute, lostAfterMs, concurrency: 4 });
+    const waiting = jobs.map((job) => job.runId).filter((id) => !started.includes(id));
+    await until(() => lost.length === 2 && ex.started.length === 2, lostAfterMs + 10_000);
+    expect(lost.map((l) => l.job.runId).sort()).toEqual([...started].sort());
+    expect(lost.map((l) => l.info)).toEqual([
+      { retrying: false, attempts: 1, reason: 'heartbeat-lost' },
+      { retrying: false, attempts: 1, reason: 'heartbeat-lost' },
+    ]);
+    expect([...ex.started].sort()).toEqual([...waiting].sort());
+    await untilAsync(async () => (await sql(url, 'SELECT id FROM graphile_worker.jobs')).length === 0, 5000);
+  });
+
+  it('a worker stopping gracefully returns the runs waiting in its local queue', async () => {
+    const ex = controllableExecutor();
+    const worker = await open({ role: 'worker', execute: ex.execute, concurrency: 1, localQueueSize: 3 });
+    const api = await open({ role: 'api' });
+    const jobs = [makeJob(), makeJob(), makeJob()];
+    for (const job of jobs) await api.enqueue(job);
+    await until(() => ex.started.length === 1, 5000);
+    await untilAsync(
+      async () =>
+        (await sql(url, 'SELECT id FROM graphile_worker.jobs WHERE locked_by IS NOT NULL')).length === 3,
+      5000,
+    );
+    const stopped = worker.stop({ graceMs: 5000 });
+    ex.finish(ex.started[0]!);
+    await stopped;
+    const left = await sql<{ locked_by: string | null; attempts: number }>(
+      url,
+      'SELECT locked_by, attempts FROM graphile_worker.jobs',
+    );
+    expect(left).toEqual([
+      { locked_by: null, attempts: 0 },
+      { locked_by: null, attempts: 0 },
+    ]);
+    expect(await sql(url, 'SELECT pool_id FROM flowsafe_queue_pools')).toEqual([]);
+    expect(ex.started).toHaveLength(1);
   });
 
   it('a failing onLost is retried on the next pass, so the run is not left running', async () => {

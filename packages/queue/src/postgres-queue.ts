@@ -4,14 +4,16 @@
 // hooks (see docs/decisions.md): a lease + heartbeat per running run and a reaper for dead
 // workers (postgres-reaper.ts), cancellation of running runs over NOTIFY, and "run finished"
 // notifications so waitFor answers within milliseconds from the store (`lookup`).
+import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { Logger, run, runMigrations, type Runner, type Task } from 'graphile-worker';
+import { Logger, run, runMigrations, type Runner, type Task, type WorkerEvents } from 'graphile-worker';
 import type { RunnerLogger, RunRecord } from '@flowsafe/runner';
 import { QueueError } from './queue-error';
 import {
   CANCEL_CHANNEL,
   DONE_CHANNEL,
   dropLease,
+  dropPool,
   ensureLeaseTable,
   hasLease,
   heartbeat,
@@ -58,6 +60,14 @@ export interface PostgresQueueOptions {
   retriesFor?: (job: RunJob) => number | Promise<number>;
   /** Graphile Worker's poll interval, for retries and unlocked jobs (new jobs arrive by NOTIFY); default 1000 */
   pollIntervalMs?: number;
+  /**
+   * jobs a worker process fetches (and locks) at once into Graphile's local queue, handed to
+   * its free slots without another query; default `concurrency`; 0 fetches one job per slot.
+   * Jobs wait there at most min(300000, lostAfterMs / 3) ms before they are returned.
+   */
+  localQueueSize?: number;
+  /** Graphile batches the completions of finished jobs over this window (ms); default 50, -1: off */
+  completeBatchDelayMs?: number;
   /** how long stop() waits for aborted runs to settle after the grace period; default 5000 */
   abortWaitMs?: number;
   /** pool size when the queue creates its pool; default max(10, concurrency + 6) */
@@ -206,6 +216,14 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     options.reapIntervalMs ?? Math.max(1, Math.min(5000, Math.floor(lostAfterMs / 3))),
   );
   const pollInterval = positiveInt('pollIntervalMs', options.pollIntervalMs ?? 1000);
+  const localQueueSize = options.localQueueSize ?? concurrency;
+  if (!Number.isSafeInteger(localQueueSize) || localQueueSize < 0) {
+    throw new QueueError('INVALID_JOB', `localQueueSize must be an integer >= 0, got ${localQueueSize}`);
+  }
+  // a job waiting in a local queue has no lease: it must go back well before the reaper could
+  // count it as never leased (which it also never does while its pool heartbeats)
+  const localQueueTtl = Math.max(1, Math.min(300_000, Math.floor(lostAfterMs / 3)));
+  const completeBatchDelay = Math.floor(options.completeBatchDelayMs ?? 50);
   const abortWaitMs = options.abortWaitMs ?? 5000;
   const recentLimit = options.recentLimit ?? 1000;
 
@@ -231,11 +249,20 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
   // an idle client that loses its connection must not crash the process
   const onPoolError = (err: Error): void => fail('pool', err);
   pool.on('error', onPoolError);
+  // … nor one that errors while checked out (what Graphile Worker asks of a pool it is given)
+  const onClientError = (err: Error): void => fail('pool', err);
+  const onConnect = (client: pg.PoolClient): void => {
+    client.on('error', onClientError);
+  };
+  pool.on('connect', onConnect);
 
   const running = new Map<string, RunningEntry>();
   const recent = new Map<string, RunRecord>();
   const waiters = new Map<string, Set<Waiter>>();
   let runner: Runner | undefined;
+  // Graphile's worker pool in this process (it locks jobs in this name); refreshed by heartbeats
+  let poolId: string | undefined;
+  let poolRow: string | undefined;
   let listener: PostgresListener | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let reapTimer: NodeJS.Timeout | undefined;
@@ -369,11 +396,12 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
 
   const beat = async (): Promise<void> => {
     const leased = [...running.values()].filter((entry) => entry.leased);
-    if (leased.length === 0) return;
+    if (leased.length === 0 && poolId === undefined) return;
     try {
       const alive = await heartbeat(
         pool,
         leased.map((entry) => ({ runId: entry.job.runId, jobId: entry.jobId })),
+        poolId,
       );
       ok('heartbeat');
       for (const entry of leased) {
@@ -428,7 +456,10 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     if (!closed) {
       closed = true;
       if (ownPool) await pool.end().catch(() => undefined);
-      else pool.off('error', onPoolError);
+      else {
+        pool.off('error', onPoolError);
+        pool.off('connect', onConnect);
+      }
     }
   };
 
@@ -462,6 +493,10 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     if (running.size > 0) logger?.warn({ runs: [...running.keys()] }, 'runs did not end after being aborted');
     runner = undefined;
     started = false;
+    // Graphile returned the jobs of its local queue and completed the finished ones: the pool
+    // holds nothing now (if a run did not end, its lease goes stale and the reaper takes over)
+    poolId = undefined;
+    if (poolRow !== undefined && running.size === 0) await dropPool(pool, poolRow).catch(() => undefined);
     await releaseResources();
   };
 
@@ -576,12 +611,18 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
           return true;
         }
         if (recent.has(runId)) return false; // finished here; Graphile has yet to delete the job
-        if (!running.has(runId) && !(await hasLease(pool, runId)) && (await finishedRecord(runId))) {
+        const leased = running.has(runId) || (await hasLease(pool, runId));
+        if (!leased && (await finishedRecord(runId))) {
           return false; // finished elsewhere, its job is being completed
         }
-        // running, or locked and about to be leased (the worker then sees the cleared key)
+        // running (the signal aborts it), or locked and not started: waiting in a worker's local
+        // queue or about to be leased; that worker sees the cleared key and never starts it
         onNotify(CANCEL_CHANNEL, runId);
         await notify(CANCEL_CHANNEL, runId);
+        if (!leased && job) {
+          await cancelledWhileQueued(job, 'run cancelled before it started');
+          await notify(DONE_CHANNEL, runId).catch(() => undefined);
+        }
         return true;
       }
       if (running.has(runId) || (await hasLease(pool, runId))) {
@@ -611,6 +652,11 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
         });
         await listener.start();
         if (works) {
+          const events: WorkerEvents = new EventEmitter();
+          events.on('pool:create', ({ workerPool }) => {
+            poolId = workerPool.id;
+            poolRow = workerPool.id;
+          });
           runner = await run({
             pgPool: pool,
             concurrency,
@@ -619,8 +665,23 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
             taskList: { [TASK_IDENTIFIER]: task },
             parsedCronItems: [],
             logger: graphileLogger(logger),
+            events,
+            preset: {
+              worker: {
+                ...(localQueueSize > 0 ? { localQueue: { size: localQueueSize, ttl: localQueueTtl } } : {}),
+                completeJobBatchDelay: completeBatchDelay,
+              },
+            },
           });
-          runner.promise.catch((err: unknown) => fail('runner', err));
+          // a pool that stopped taking or completing jobs must look dead to the reaper
+          runner.promise.then(
+            () => (poolId = undefined),
+            (err: unknown) => {
+              poolId = undefined;
+              fail('runner', err);
+            },
+          );
+          await beat();
           heartbeatTimer = setInterval(() => void beat(), heartbeatMs);
           heartbeatTimer.unref();
         }

@@ -3,13 +3,15 @@
 // server and a failing server, runs with input, an export through the API and the CLI — a
 // dump of the whole database (pg_dump when a matching binary is installed, else every row of
 // every table, Graphile Worker's included) holds no canary in any encoding; neither do the
-// API's and the worker's output, nor the run records.
+// API's and the worker's output, nor the run records. A secret kept in a Vault stand-in (and
+// the Vault token itself, sealed as a store credential) is part of the scenario (SPEC §12).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startVaultStandIn, type VaultStandIn } from '@flowsafe/secret-stores';
 import { startTestPostgres, type TestPostgres } from '../utils/postgres';
 import {
   baseEnv,
@@ -35,6 +37,8 @@ const C = {
   clientSecret: 'pgleak-client-secret-3e2w1q',
   access: 'pgleak-access-token-1q2w3e4r5t',
   binary: 'pgleak-binary-content-0p9o8i7u',
+  vaultToken: 'pgleak-vault-token-hvs-4r5t6y7u',
+  external: 'pgleak-external-value-a8s7d6f5',
 };
 
 function forms(value: string): string[] {
@@ -70,6 +74,7 @@ function leaks(text: string): string[] {
 describe('invariants in PostgreSQL mode', () => {
   let pgServer: TestPostgres;
   let echo: Upstream;
+  let vault: VaultStandIn;
   let dataDir: string;
   const servers: Server[] = [];
   const procs: Proc[] = [];
@@ -77,12 +82,15 @@ describe('invariants in PostgreSQL mode', () => {
   beforeAll(async () => {
     pgServer = await startTestPostgres();
     echo = await startUpstream({ record: true });
+    vault = await startVaultStandIn({ tokens: [C.vaultToken] });
+    vault.setSecret('zendesk', { token: C.external });
     dataDir = await mkdtemp(path.join(tmpdir(), 'flowsafe-pgleak-'));
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all(procs.map((p) => p.stop(5000)));
     await echo?.close();
+    await vault?.close();
     for (const s of servers) {
       s.closeAllConnections();
       s.close();
@@ -91,7 +99,7 @@ describe('invariants in PostgreSQL mode', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('invariant: the database dump holds no secret value in any encoding after the leak scenario', async () => {
+  it('invariant 1: the database dump holds no secret value in any encoding after the leak scenario (external secrets included)', async () => {
     const listen = async (handler: Parameters<typeof createServer>[1]): Promise<string> => {
       const s = createServer(handler);
       servers.push(s);
@@ -158,6 +166,19 @@ describe('invariants in PostgreSQL mode', () => {
       const r = await logged('POST', `/api/projects/${p}/secrets`, { visibility: 'masked', ...s });
       expect(r.status, JSON.stringify(r.body)).toBe(201);
     }
+    const store = await logged('POST', `/api/workspaces/${ws}/secret-stores`, {
+      name: 'vault-prod',
+      type: 'vault',
+      config: { address: vault.url, mount: 'secret', auth: { method: 'token', token: C.vaultToken } },
+    });
+    expect(store.status, JSON.stringify(store.body)).toBe(201);
+    const external = await logged('POST', `/api/projects/${p}/secrets`, {
+      name: 'EXT',
+      type: 'text',
+      source: { store: 'vault-prod', ref: 'zendesk#token' },
+      allowedHosts: hosts,
+    });
+    expect(external.status, JSON.stringify(external.body)).toBe(201);
     const apiBlock = (config: Record<string, unknown>) => ({
       start: 'call',
       blocks: [{ id: 'call', type: 'api', config: { saveAs: 'echo', ...config } }],
@@ -166,7 +187,12 @@ describe('invariants in PostgreSQL mode', () => {
       echo: apiBlock({
         method: 'POST',
         url: `${echo.url}/echo?q=<secret:TEXT>&m=<secret:MULTI>&who={{who}}`,
-        headers: { 'X-Token': '<secret:TEXT>', 'X-Bin': '<secret:BIN>', 'X-User': '<secret:BASIC.username>' },
+        headers: {
+          'X-Token': '<secret:TEXT>',
+          'X-Bin': '<secret:BIN>',
+          'X-User': '<secret:BASIC.username>',
+          'X-External': '<secret:EXT>',
+        },
         body: { type: 'json', content: { t: '<secret:TEXT>', p: '<secret:BASIC.password>' } },
         auth: { type: 'basic', secret: 'BASIC' },
       }),
@@ -202,7 +228,8 @@ describe('invariants in PostgreSQL mode', () => {
         if (name !== 'error') expect(r.body.status, JSON.stringify(r.body)).toBe('succeeded');
       }
     }
-    for (const v of [C.text, C.textProd, C.access, C.user]) expect(echo.received()).toContain(v);
+    for (const v of [C.text, C.textProd, C.access, C.user, C.external]) expect(echo.received()).toContain(v);
+    expect(vault.counts.read).toBeGreaterThan(0);
     expect(JSON.stringify(records)).toContain('[REDACTED:TEXT]');
     await logged('GET', `/api/projects/${p}/runs?limit=100`);
     await logged('GET', `/api/projects/${p}/audit?limit=100`);

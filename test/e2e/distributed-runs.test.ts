@@ -5,56 +5,19 @@
 // none lost, none left running; the upstream's count is compared with the records. The flow
 // sets no `retries`, so a run is never executed twice: the upstream sees at most one request
 // per run, and exactly one per succeeded run.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPostgres, type TestPostgres } from '../utils/postgres';
-import {
-  baseEnv,
-  client,
-  newMasterKey,
-  newToken,
-  oneCallFlow,
-  startApi,
-  startUpstream,
-  startWorker,
-  type Proc,
-  type Upstream,
-} from './postgres-cluster';
+import { describe, expect, it } from 'vitest';
+import { client, oneCallFlow, startApi, startWorker } from './postgres-cluster';
+import { useCluster } from './use-cluster';
 
 const RUNS = 1000;
 const LOST_MS = 3000;
 
 describe('distributed runs on PostgreSQL', () => {
-  let pgServer: TestPostgres;
-  let upstream: Upstream;
-  let dataDir: string;
-  const procs: Proc[] = [];
-
-  beforeAll(async () => {
-    pgServer = await startTestPostgres();
-    upstream = await startUpstream({ delayMs: 5 });
-    dataDir = await mkdtemp(path.join(tmpdir(), 'flowsafe-dist-'));
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop(5000)));
-    await upstream?.close();
-    await pgServer?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  const cluster = useCluster({ name: 'dist', upstream: { delayMs: 5 } });
 
   it('1,000 runs, two workers, one SIGKILLed: none lost, none left running, no unexplained duplicate', async () => {
-    const token = newToken();
-    const env = baseEnv({
-      FLOWSAFE_DATABASE_URL: pgServer.url,
-      FLOWSAFE_MASTER_KEY: newMasterKey(),
-      FLOWSAFE_DATA_DIR: dataDir,
-      FLOWSAFE_BOOTSTRAP_TOKEN: token,
-      FLOWSAFE_EGRESS_ALLOW: '127.0.0.1',
-      FLOWSAFE_WORKER_LOST_MS: String(LOST_MS),
-    });
+    const { upstream, procs } = cluster();
+    const { env, token } = cluster().env({ FLOWSAFE_WORKER_LOST_MS: String(LOST_MS) });
     const api = await startApi(env);
     procs.push(api.proc);
     const call = client(api.url, token);

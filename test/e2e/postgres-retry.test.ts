@@ -4,55 +4,18 @@
 // it again and it succeeds. The upstream then counted two requests for that run: the first
 // from the killed attempt (it reached the upstream before the kill), the second from the
 // retry — the documented double call of a retried run, and no other.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPostgres, type TestPostgres } from '../utils/postgres';
-import {
-  baseEnv,
-  client,
-  newMasterKey,
-  newToken,
-  oneCallFlow,
-  startApi,
-  startUpstream,
-  startWorker,
-  type Proc,
-  type Upstream,
-} from './postgres-cluster';
+import { describe, expect, it } from 'vitest';
+import { client, oneCallFlow, startApi, startWorker } from './postgres-cluster';
+import { useCluster } from './use-cluster';
 
 const LOST_MS = 3000;
 
 describe('PostgreSQL mode: a retried run', () => {
-  let pgServer: TestPostgres;
-  let upstream: Upstream;
-  let dataDir: string;
-  const procs: Proc[] = [];
-
-  beforeAll(async () => {
-    pgServer = await startTestPostgres();
-    upstream = await startUpstream({ delayMs: 1500 });
-    dataDir = await mkdtemp(path.join(tmpdir(), 'flowsafe-retry-'));
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop(5000)));
-    await upstream?.close();
-    await pgServer?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  const cluster = useCluster({ name: 'retry', upstream: { delayMs: 1500 } });
 
   it('retries: 1 and a SIGKILLed worker: the run is retried on another worker and succeeds', async () => {
-    const token = newToken();
-    const env = baseEnv({
-      FLOWSAFE_DATABASE_URL: pgServer.url,
-      FLOWSAFE_MASTER_KEY: newMasterKey(),
-      FLOWSAFE_DATA_DIR: dataDir,
-      FLOWSAFE_BOOTSTRAP_TOKEN: token,
-      FLOWSAFE_EGRESS_ALLOW: '127.0.0.1',
-      FLOWSAFE_WORKER_LOST_MS: String(LOST_MS),
-    });
+    const { upstream, procs } = cluster();
+    const { env, token } = cluster().env({ FLOWSAFE_WORKER_LOST_MS: String(LOST_MS) });
     const api = await startApi(env);
     procs.push(api.proc);
     const call = client(api.url, token);

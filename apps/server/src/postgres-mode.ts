@@ -152,16 +152,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The runner's sink where the final record must be in the database before the queue is told
- * the run finished: `settle(record)` waits for its write and, if the database was out of
+ * the run finished. With `queueSaves` the queue itself stores it (in the statement that
+ * releases the lease and announces the run); otherwise `settle(record)` waits for its write and, if the database was out of
  * reach, saves it again with backoff (up to `retryMs`); it throws only when that fails too,
  * so the queue retries the job or the reaper settles the run.
  */
-export function durableSink(records: RunRecords, store: Store, retryMs = 30_000) {
+export function durableSink(records: RunRecords, store: Store, retryMs = 30_000, queueSaves = false) {
   const finals = new Map<string, Promise<void>>();
   const sink: RunSink = {
     save(record) {
       const stored = toStored(record);
-      if (FINAL_STATUSES.has(stored.status)) finals.set(record.id, records.finish(stored));
+      // queueSaves: the queue stores the final record with its lease release (finalStatement)
+      if (FINAL_STATUSES.has(stored.status) && queueSaves) records.forget(record.id);
+      else if (FINAL_STATUSES.has(stored.status)) finals.set(record.id, records.finish(stored));
       else records.track(stored);
       return Promise.resolve();
     },
@@ -169,6 +172,7 @@ export function durableSink(records: RunRecords, store: Store, retryMs = 30_000)
   return {
     sink,
     async settle(record: RunRecord): Promise<void> {
+      if (queueSaves) return;
       const pending = finals.get(record.id);
       finals.delete(record.id);
       try {

@@ -67,6 +67,14 @@ export class RunRecords {
     return write;
   }
 
+  /** Drops a run from memory without writing it (its final record is saved elsewhere). */
+  forget(runId: string): void {
+    const live = this.live.get(runId);
+    if (!live || live.final) return;
+    if (live.timer) clearTimeout(live.timer);
+    this.live.delete(runId);
+  }
+
   /** Save any record (the runner's sink): final ones are written without waiting for the disk. */
   save(record: StoredRun): Promise<void> {
     if (FINAL_STATUSES.has(record.status)) {

@@ -15,7 +15,14 @@ import type { AppContext } from './context';
 import { durableSink, queueHooks, RunScopedSecrets, secretsFingerprint } from './postgres-mode';
 import { ProjectSecrets } from './project-secrets';
 import { RunRecords } from './run-records';
-import { createRunExecutor, createRunService, recordsSink, type RunJob, type RunQueueLike } from './runs';
+import {
+  createRunExecutor,
+  createRunService,
+  recordsSink,
+  toStored,
+  type RunJob,
+  type RunQueueLike,
+} from './runs';
 
 export interface ServicesOptions {
   store: Store;
@@ -74,7 +81,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     !opts.postgres,
   );
   // PostgreSQL mode: the queue is told a run finished only once its final record is stored
-  const durable = opts.postgres ? durableSink(records, store) : undefined;
+  const pgStore = store as Partial<PostgresStore>;
+  const finalStatement = opts.postgres ? pgStore.finalRunStatement?.bind(pgStore) : undefined;
+  const durable = opts.postgres
+    ? durableSink(records, store, undefined, finalStatement !== undefined)
+    : undefined;
   const runner = createRunner({
     plugins: [...builtinPlugins(), api, fn],
     sink: durable?.sink ?? recordsSink(records),
@@ -85,7 +96,6 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     const { pool, role } = opts.postgres;
     const hooks = queueHooks({ store, pool, records });
     // one read for the run's record, flow, settings and secrets fingerprint when the store can
-    const pgStore = store as Partial<PostgresStore>;
     const context = pgStore.runContext?.bind(pgStore);
     const execute = createRunExecutor(
       {
@@ -113,6 +123,8 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
               }
             },
           }),
+      // the final record, the lease release and the "finished" notification in one statement
+      ...(finalStatement ? { finalStatement: (record: RunRecord) => finalStatement(toStored(record)) } : {}),
       concurrency: opts.concurrency ?? 8,
       lookup: hooks.lookup,
       onLost: hooks.onLost,

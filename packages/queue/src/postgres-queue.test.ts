@@ -360,6 +360,70 @@ describe('postgres queue', () => {
     expect(failures).toBe(-1);
   });
 
+  it('finalStatement: the record, the lease release and the notification in one statement; waitFor answers from the notification, or looks up the record that won', async () => {
+    await sql(
+      url,
+      'CREATE TABLE IF NOT EXISTS final_records (run_id text PRIMARY KEY, record json NOT NULL)',
+    );
+    const lookups: string[] = [];
+    const api = await open({
+      role: 'api',
+      lookup: async (runId) => {
+        lookups.push(runId);
+        const rows = await sql<{ record: RunRecord }>(
+          url,
+          'SELECT record FROM final_records WHERE run_id = $1',
+          [runId],
+        );
+        return rows[0]?.record;
+      },
+    });
+    const big = 'x'.repeat(9000);
+    await open({
+      role: 'worker',
+      execute: async (job) => ({
+        ...recordOf(job, 'succeeded'),
+        output: job.flowId === 'big' ? big : { ok: job.runId },
+      }),
+      finalStatement: (record) => ({
+        sql: 'INSERT INTO final_records (run_id, record) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
+        params: [record.id, JSON.stringify(record)],
+      }),
+    });
+
+    // stored by this worker: the notification carries it, no lookup
+    const fresh = makeJob();
+    await api.enqueue(fresh);
+    const done = await api.waitFor(fresh.runId, 10_000);
+    expect(done).toMatchObject({ id: fresh.runId, status: 'succeeded', output: { ok: fresh.runId } });
+    expect(lookups).toEqual([]);
+    const stored = await sql<{ record: RunRecord }>(
+      url,
+      'SELECT record FROM final_records WHERE run_id = $1',
+      [fresh.runId],
+    );
+    expect(stored[0]?.record).toEqual(done);
+    expect(await sql(url, 'SELECT run_id FROM flowsafe_run_leases')).toEqual([]);
+
+    // another final record was stored first: it wins, and waitFor looks it up
+    const settled = makeJob();
+    const winner = { ...recordOf(settled, 'failed'), error: { code: 'WORKER_LOST', message: 'lost' } };
+    await sql(url, 'INSERT INTO final_records (run_id, record) VALUES ($1, $2)', [
+      settled.runId,
+      JSON.stringify(winner),
+    ]);
+    await api.enqueue(settled);
+    expect(await api.waitFor(settled.runId, 10_000)).toEqual(winner);
+    expect(lookups).toContain(settled.runId);
+
+    // a record too large for a notification: ids only, then a lookup
+    const large = makeJob({ flowId: 'big' });
+    await api.enqueue(large);
+    const answered = await api.waitFor(large.runId, 10_000);
+    expect(answered).toMatchObject({ id: large.runId, status: 'succeeded', output: big });
+    expect(lookups).toContain(large.runId);
+  });
+
   it('cancel reaches a run running in another queue instance', async () => {
     const store = new Map<string, RunRecord>();
     const lookup = async (runId: string) => store.get(runId);

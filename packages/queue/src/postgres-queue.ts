@@ -15,7 +15,9 @@ import {
   dropLease,
   dropPool,
   ensureLeaseTable,
+  finishRun,
   hasLease,
+  MAX_NOTIFY_BYTES,
   heartbeat,
   releaseLease,
   takeLease,
@@ -40,6 +42,14 @@ export interface PostgresQueueOptions {
   concurrency?: number;
   /** reads a run record from the store; used by waitFor and to skip a retried run that already finished */
   lookup: (runId: string) => Promise<RunRecord | undefined>;
+  /**
+   * The save of a run's final record (what execute returned) as a statement that returns a
+   * row only when it stored the record (a final record already stored wins). When given, the
+   * queue sends it with the lease release and the "finished" notification in one statement,
+   * and the notification carries the record (when it fits) so waitFor needs no lookup; execute
+   * must then not store the final record itself.
+   */
+  finalStatement?: (record: RunRecord) => AlongsideStatement;
   /** a queued run was cancelled: mark its stored record cancelled (may return that record) */
   onCancelledWhileQueued?: (job: RunJob) => Promise<RunRecord | void>;
   /**
@@ -135,6 +145,18 @@ function idsOnly(job: RunJob): RunJob {
 function parseJob(payload: unknown): RunJob | undefined {
   try {
     return idsOnly(payload as RunJob);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The finished record of a "finished" notification, if it is one for this run. */
+function parseRecord(json: string, runId: string): RunRecord | undefined {
+  try {
+    const record = JSON.parse(json) as RunRecord;
+    return typeof record === 'object' && record !== null && record.id === runId && isFinished(record)
+      ? record
+      : undefined;
   } catch {
     return undefined;
   }
@@ -387,8 +409,29 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
         await dropLease(pool, job.runId, jobId).catch(() => undefined);
         throw new Error('the run could not be executed');
       }
-      remember(record);
-      await withRetry('lease', () => releaseLease(pool, job.runId, jobId));
+      const final = options.finalStatement;
+      if (!final) {
+        remember(record);
+        await withRetry('lease', () => releaseLease(pool, job.runId, jobId));
+        return;
+      }
+      const statement = final(record);
+      const withRecord = `${job.runId} ${JSON.stringify(record)}`;
+      const payload = Buffer.byteLength(withRecord) <= MAX_NOTIFY_BYTES ? withRecord : job.runId;
+      let applied: boolean;
+      try {
+        applied = await withRetry('lease', () =>
+          finishRun(pool, { runId: job.runId, jobId }, statement, payload),
+        );
+      } catch (err) {
+        // the record is not stored: the job fails (a retry, if any, runs it again) and the
+        // reaper settles the run if the lease cannot be dropped either
+        logger?.error({ runId: job.runId, err: messageOf(err) }, 'the final record could not be saved');
+        await dropLease(pool, job.runId, jobId).catch(() => undefined);
+        throw new Error('the run could not be executed');
+      }
+      // another final record won (the reaper's, a cancellation's): waitFor looks that one up
+      if (applied) remember(record);
     } finally {
       running.delete(job.runId);
     }
@@ -431,14 +474,22 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
     }
   };
 
-  const onNotify = (channel: string, runId: string): void => {
+  const onNotify = (channel: string, payload: string): void => {
     if (channel === DONE_CHANNEL) {
+      // "<run id>" or "<run id> <finished record as JSON>" (finishRun)
+      const space = payload.indexOf(' ');
+      const runId = space < 0 ? payload : payload.slice(0, space);
+      if (space >= 0 && (enqueuedHere.has(runId) || waiters.has(runId))) {
+        const record = parseRecord(payload.slice(space + 1), runId);
+        if (record) remember(record);
+      }
       if (enqueuedHere.has(runId)) {
         doneLately.add(runId);
         bounded(doneLately);
       }
       for (const waiter of waiters.get(runId) ?? []) waiter.check();
     } else if (channel === CANCEL_CHANNEL) {
+      const runId = payload;
       const entry = running.get(runId);
       if (entry && !entry.controller.signal.aborted) {
         entry.controller.abort(new QueueError('CANCELLED', 'run cancelled'));

@@ -612,6 +612,37 @@ export function toRun(r: Row): StoredRun {
   return run;
 }
 
+/**
+ * The upsert of a run record ($1…$13 are runParams): a finished record is never replaced (the
+ * first final record wins), and a record saved without input keeps the stored one. It returns
+ * a row only when it inserted or changed the record.
+ */
+export const UPSERT_RUN = `INSERT INTO runs (id, project_id, flow_id, environment, status, queued_at, started_at, duration_ms, steps, output, error, actor, input)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
+           duration_ms = EXCLUDED.duration_ms, steps = EXCLUDED.steps, output = EXCLUDED.output,
+           error = EXCLUDED.error, actor = EXCLUDED.actor, input = COALESCE(EXCLUDED.input, runs.input)
+         WHERE runs.status IN ('queued', 'running')`;
+
+/** The parameters of UPSERT_RUN (and of the queued run's INSERT). */
+export function runParams(run: StoredRun): unknown[] {
+  return [
+    run.id,
+    run.projectId,
+    run.flowId,
+    run.environment,
+    run.status,
+    run.queuedAt,
+    run.startedAt ?? null,
+    run.durationMs ?? null,
+    JSON.stringify(run.steps),
+    run.output === undefined ? null : JSON.stringify(run.output),
+    run.error ? JSON.stringify(run.error) : null,
+    run.actor ?? null,
+    run.input === undefined ? null : JSON.stringify(run.input),
+  ];
+}
+
 function runsRepo(db: Queryable, retention: number): RunsRepo {
   let sinceTrim = 0;
   return {
@@ -621,28 +652,8 @@ function runsRepo(db: Queryable, retention: number): RunsRepo {
         // settle it) over different connections, so writes can arrive out of order: a
         // finished record is never replaced, the first final record wins. A record saved
         // without input keeps the stored one.
-        `INSERT INTO runs (id, project_id, flow_id, environment, status, queued_at, started_at, duration_ms, steps, output, error, actor, input)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, started_at = EXCLUDED.started_at,
-           duration_ms = EXCLUDED.duration_ms, steps = EXCLUDED.steps, output = EXCLUDED.output,
-           error = EXCLUDED.error, actor = EXCLUDED.actor, input = COALESCE(EXCLUDED.input, runs.input)
-         WHERE runs.status IN ('queued', 'running')
-         RETURNING (xmax = 0) AS inserted`,
-        [
-          run.id,
-          run.projectId,
-          run.flowId,
-          run.environment,
-          run.status,
-          run.queuedAt,
-          run.startedAt ?? null,
-          run.durationMs ?? null,
-          JSON.stringify(run.steps),
-          run.output === undefined ? null : JSON.stringify(run.output),
-          run.error ? JSON.stringify(run.error) : null,
-          run.actor ?? null,
-          run.input === undefined ? null : JSON.stringify(run.input),
-        ],
+        `${UPSERT_RUN} RETURNING (xmax = 0) AS inserted`,
+        runParams(run),
       );
       if (result.rows[0]?.inserted && ++sinceTrim >= 500) {
         sinceTrim = 0;

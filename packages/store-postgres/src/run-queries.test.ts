@@ -100,6 +100,19 @@ describe('runs on PostgreSQL', () => {
     }
   });
 
+  test('finalRunStatement stores a finished record and answers a row only when it was stored (first final wins)', async () => {
+    const run = queued({ input: { keep: true } });
+    await store.runs.save(run);
+    const { input: _input, ...plain } = run;
+    const succeeded: StoredRun = { ...plain, status: 'succeeded', output: { n: 1 }, durationMs: 4 };
+    const first = store.finalRunStatement(succeeded);
+    expect((await store.pool.query(first.sql, first.params)).rows).toEqual([{ applied: 1 }]);
+    const failed: StoredRun = { ...plain, status: 'failed', error: { code: 'WORKER_LOST', message: 'lost' } };
+    const second = store.finalRunStatement(failed);
+    expect((await store.pool.query(second.sql, second.params)).rows).toEqual([]);
+    expect(await store.runs.get(projectId, run.id)).toEqual({ ...succeeded, input: { keep: true } });
+  });
+
   test('runContext reads the record, the flow, the settings and a secrets fingerprint that changes with the secrets', async () => {
     const flow = await store.flows.create({ projectId, name: 'ctx', definition: { start: 'a', blocks: [] } });
     await store.settings.put(projectId, 'B', { default: 'b' });

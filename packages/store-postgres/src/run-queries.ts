@@ -5,10 +5,13 @@
 //   - queuedRunStatement: the INSERT of a queued run as SQL that the run queue sends in the
 //     same statement as its enqueue (so the record and the job are committed together), also
 //     answering the flow's `retries`. Runs inserted this way count towards retention like
-//     runs.save's.
+//     runs.save's;
+//   - finalRunStatement: the save of a finished record as SQL that the run queue sends with
+//     its lease release and "finished" notification (one round trip), telling whether it was
+//     stored.
 import type { Pool } from 'pg';
 import type { Flow, Setting, StoredRun } from '@flowsafe/store';
-import { toFlow, toRun, toSetting } from './pg-store';
+import { runParams, toFlow, toRun, toSetting, UPSERT_RUN } from './pg-store';
 
 type Json = Record<string, unknown>;
 
@@ -39,6 +42,12 @@ export interface QueuedRunStatement {
 export interface RunQueries {
   runContext(projectId: string, runId: string, flowId: string): Promise<RunContext>;
   queuedRunStatement(run: StoredRun): QueuedRunStatement;
+  /**
+   * The save of a finished record as a statement to send with other work (the run queue's
+   * lease release and notification): the same upsert as runs.save, returning one row only
+   * when this record was stored (the first final record wins). Parameters are $1…$n.
+   */
+  finalRunStatement(run: StoredRun): { sql: string; params: unknown[] };
 }
 
 export function runQueries(pool: Pool, retention: number): RunQueries {
@@ -79,21 +88,7 @@ export function runQueries(pool: Pool, retention: number): RunQueries {
                                       AND (f.definition ->> 'retries') ~ '^[0-9]{1,3}$'
                                      THEN (f.definition ->> 'retries')::int ELSE 0 END
                            FROM flows f WHERE f.project_id = $2 AND f.id = $3) AS retries`,
-        params: [
-          run.id,
-          run.projectId,
-          run.flowId,
-          run.environment,
-          run.status,
-          run.queuedAt,
-          run.startedAt ?? null,
-          run.durationMs ?? null,
-          JSON.stringify(run.steps),
-          run.output === undefined ? null : JSON.stringify(run.output),
-          run.error ? JSON.stringify(run.error) : null,
-          run.actor ?? null,
-          run.input === undefined ? null : JSON.stringify(run.input),
-        ],
+        params: runParams(run),
         async inserted() {
           if (++sinceTrim < 500) return;
           sinceTrim = 0;
@@ -104,6 +99,10 @@ export function runQueries(pool: Pool, retention: number): RunQueries {
           );
         },
       };
+    },
+
+    finalRunStatement(run) {
+      return { sql: `${UPSERT_RUN} RETURNING 1 AS applied`, params: runParams(run) };
     },
   };
 }

@@ -10,7 +10,8 @@ import type pg from 'pg';
 import type { SecretMeta } from '@flowsafe/api-block';
 import type { RunInfo, RunRecord, RunSink } from '@flowsafe/runner';
 import type { SecretValue } from '@flowsafe/secrets';
-import type { Store, StoredRun } from '@flowsafe/store';
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, AuditRepo, Store, StoredRun } from '@flowsafe/store';
 import type { LostInfo, RunJob } from '@flowsafe/queue';
 import { ProjectSecrets, type ProjectSecretsOptions } from './project-secrets';
 import { FINAL_STATUSES, type RunRecords } from './run-records';
@@ -65,6 +66,72 @@ export class RunScopedSecrets {
   auditUse(event: Parameters<ProjectSecrets['auditUse']>[0]): Promise<void> {
     return (this.runs.get(event.run.runId) ?? this.fallback).auditUse(event);
   }
+}
+
+/**
+ * Group commit of a worker's `secret.use` audit rows: an event waits at most `windowMs` in
+ * memory; a run that finishes sooner takes its events (`take`) into the statement that stores
+ * its final record, and the timer writes whatever is left of every run in one multi-row
+ * INSERT. `flush()` on a graceful stop writes the rest. A SIGKILL loses at most the last
+ * window's events (see docs/decisions.md).
+ */
+export class AuditBuffer {
+  private readonly pending = new Map<string, AuditEvent[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly writes = new Set<Promise<void>>();
+
+  constructor(
+    private readonly write: (events: readonly AuditEvent[]) => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+    private readonly windowMs = 20,
+  ) {}
+
+  /** The audit repository's append, buffered (keyed by run; events without a run go at once). */
+  readonly append = (input: Parameters<AuditRepo['append']>[0]): Promise<AuditEvent> => {
+    const event: AuditEvent = { ...input, id: randomUUID(), at: input.at ?? new Date().toISOString() };
+    const key = event.runId ?? '';
+    const list = this.pending.get(key);
+    if (list) list.push(event);
+    else this.pending.set(key, [event]);
+    this.timer ??= setTimeout(() => void this.flush(), this.windowMs);
+    return Promise.resolve(event);
+  };
+
+  /** The events of a run still waiting, removed (the caller writes them). */
+  take(runId: string): AuditEvent[] {
+    const list = this.pending.get(runId) ?? [];
+    this.pending.delete(runId);
+    return list;
+  }
+
+  /** Gives back events a caller took but could not write. */
+  putBack(events: readonly AuditEvent[]): void {
+    for (const event of events) {
+      const key = event.runId ?? '';
+      this.pending.set(key, [...(this.pending.get(key) ?? []), event]);
+    }
+    if (events.length > 0) this.timer ??= setTimeout(() => void this.flush(), this.windowMs);
+  }
+
+  /** Writes every waiting event now and waits for every write in flight. */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const events = [...this.pending.values()].flat();
+    this.pending.clear();
+    if (events.length > 0) {
+      const write = this.write(events)
+        .catch((err: unknown) => this.onError(err))
+        .finally(() => this.writes.delete(write));
+      this.writes.add(write);
+    }
+    await Promise.allSettled([...this.writes]);
+  }
+}
+
+/** The store with `audit.append` going through an AuditBuffer (for the run's secret snapshots). */
+export function withBufferedAudit(store: Store, buffer: AuditBuffer): Store {
+  return { ...store, audit: { ...store.audit, append: buffer.append } };
 }
 
 const LOST_MESSAGE = 'the worker running this run stopped before it finished (worker lost)';

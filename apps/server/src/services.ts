@@ -12,7 +12,14 @@ import type { KeyRing } from '@flowsafe/secrets';
 import type { Store, StoredRun } from '@flowsafe/store';
 import type { PostgresStore } from '@flowsafe/store-postgres';
 import type { AppContext } from './context';
-import { durableSink, queueHooks, RunScopedSecrets, secretsFingerprint } from './postgres-mode';
+import {
+  AuditBuffer,
+  durableSink,
+  queueHooks,
+  RunScopedSecrets,
+  secretsFingerprint,
+  withBufferedAudit,
+} from './postgres-mode';
 import { ProjectSecrets } from './project-secrets';
 import { RunRecords } from './run-records';
 import {
@@ -56,9 +63,21 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const { store, keyRing, logger } = opts;
   const secretsOptions = { store, keyRing, global: opts.global ?? new Redactor() };
   const secrets = new ProjectSecrets(secretsOptions);
+  const pgStore = store as Partial<PostgresStore>;
+  const finalStatement = opts.postgres ? pgStore.finalRunStatement?.bind(pgStore) : undefined;
+  const appendAudit = pgStore.appendAudit?.bind(pgStore);
+  // PostgreSQL workers: `secret.use` rows are group-committed, most of them with the final record
+  const auditBuffer =
+    finalStatement && appendAudit
+      ? new AuditBuffer(appendAudit, (err) => logger.error({ err }, 'audit of secret uses failed'))
+      : undefined;
   // another process may change secrets: each run of PostgreSQL mode reads its own snapshot
   const runSecrets = opts.postgres
-    ? new RunScopedSecrets(secretsOptions, secrets, secretsFingerprint(opts.postgres.pool))
+    ? new RunScopedSecrets(
+        auditBuffer ? { ...secretsOptions, store: withBufferedAudit(store, auditBuffer) } : secretsOptions,
+        secrets,
+        secretsFingerprint(opts.postgres.pool),
+      )
     : undefined;
   const guard = createEgressGuard({ allow: parseEgressAllow(opts.egressAllow ?? '') });
   const api = createApiBlockPlugin({
@@ -81,8 +100,6 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     !opts.postgres,
   );
   // PostgreSQL mode: the queue is told a run finished only once its final record is stored
-  const pgStore = store as Partial<PostgresStore>;
-  const finalStatement = opts.postgres ? pgStore.finalRunStatement?.bind(pgStore) : undefined;
   const durable = opts.postgres
     ? durableSink(records, store, undefined, finalStatement !== undefined)
     : undefined;
@@ -124,7 +141,17 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
             },
           }),
       // the final record, the lease release and the "finished" notification in one statement
-      ...(finalStatement ? { finalStatement: (record: RunRecord) => finalStatement(toStored(record)) } : {}),
+      ...(finalStatement
+        ? {
+            finalStatement: (record: RunRecord) => {
+              const audit = auditBuffer?.take(record.id) ?? [];
+              return {
+                ...finalStatement(toStored(record), audit),
+                failed: () => auditBuffer?.putBack(audit),
+              };
+            },
+          }
+        : {}),
       concurrency: opts.concurrency ?? 8,
       lookup: hooks.lookup,
       onLost: hooks.onLost,
@@ -166,6 +193,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       },
       async close(graceMs = 10_000) {
         await runs.stop(graceMs);
+        await auditBuffer?.flush();
         fn.close();
       },
     };

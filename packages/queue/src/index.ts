@@ -7,6 +7,7 @@ export { createInProcessQueue, type InProcessQueue, type InProcessQueueOptions }
 export {
   createPostgresQueue,
   type AlongsideStatement,
+  type FinalStatement,
   type LostInfo,
   type OnLost,
   type PostgresQueue,

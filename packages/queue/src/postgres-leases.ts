@@ -86,7 +86,7 @@ export const MAX_NOTIFY_BYTES = 7900;
 
 /**
  * Saves a run's final record (`save`: a statement returning a row only when it stored the
- * record), drops its lease and announces it, in one statement (one round trip, one
+ * record, with more data-modifying CTEs in `save.with` if any), drops its lease and announces it, in one statement (one round trip, one
  * transaction). The announcement carries `payload` (the run id, a space and the finished
  * record) only when this record was stored; otherwise just the run id, so listeners look up
  * the record that won. Answers whether the record was stored.
@@ -94,12 +94,12 @@ export const MAX_NOTIFY_BYTES = 7900;
 export async function finishRun(
   db: Queryable,
   lease: { runId: string; jobId: string },
-  save: { sql: string; params: unknown[] },
+  save: { sql: string; params: unknown[]; with?: string },
   payload: string,
 ): Promise<boolean> {
   const n = save.params.length;
   const result = await db.query<{ applied: boolean }>(
-    `WITH saved AS (${save.sql}),
+    `WITH ${save.with ? `${save.with},` : ''} saved AS (${save.sql}),
           gone AS (DELETE FROM ${LEASES_TABLE} WHERE run_id = $${n + 1}::text AND job_id = $${n + 2}::bigint),
           done AS (SELECT EXISTS (SELECT 1 FROM saved) AS applied)
      SELECT d.applied, pg_notify('${DONE_CHANNEL}', CASE WHEN d.applied THEN $${n + 3}::text ELSE $${n + 1}::text END)

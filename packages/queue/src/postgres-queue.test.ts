@@ -312,10 +312,11 @@ describe('postgres queue', () => {
 
   it('a worker stopping gracefully returns the runs waiting in its local queue', async () => {
     const ex = controllableExecutor();
-    const worker = await open({ role: 'worker', execute: ex.execute, concurrency: 1, localQueueSize: 3 });
     const api = await open({ role: 'api' });
     const jobs = [makeJob(), makeJob(), makeJob()];
     for (const job of jobs) await api.enqueue(job);
+    // opened after the enqueues, so its first fetch takes all three (one runs, two wait locally)
+    const worker = await open({ role: 'worker', execute: ex.execute, concurrency: 1, localQueueSize: 3 });
     await until(() => ex.started.length === 1, 5000);
     await untilAsync(
       async () =>

@@ -49,7 +49,7 @@ export interface PostgresQueueOptions {
    * and the notification carries the record (when it fits) so waitFor needs no lookup; execute
    * must then not store the final record itself.
    */
-  finalStatement?: (record: RunRecord) => AlongsideStatement;
+  finalStatement?: (record: RunRecord) => FinalStatement;
   /** a queued run was cancelled: mark its stored record cancelled (may return that record) */
   onCancelledWhileQueued?: (job: RunJob) => Promise<RunRecord | void>;
   /**
@@ -96,6 +96,14 @@ export interface PostgresQueueOptions {
 export interface AlongsideStatement {
   sql: string;
   params: unknown[];
+}
+
+/** finalStatement's answer: the save ($1…$n), and more CTEs sent with it. */
+export interface FinalStatement extends AlongsideStatement {
+  /** more data-modifying CTEs (`name AS (…)`, comma-separated, same parameters) in the statement */
+  with?: string;
+  /** called when the statement could not be committed (the database stayed out of reach) */
+  failed?: () => void;
 }
 
 export interface PostgresQueue extends RunQueue {
@@ -427,6 +435,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
         // the record is not stored: the job fails (a retry, if any, runs it again) and the
         // reaper settles the run if the lease cannot be dropped either
         logger?.error({ runId: job.runId, err: messageOf(err) }, 'the final record could not be saved');
+        statement.failed?.();
         await dropLease(pool, job.runId, jobId).catch(() => undefined);
         throw new Error('the run could not be executed');
       }

@@ -2,7 +2,7 @@
 // versioned SQL migrations.
 export { openPostgresStore, checkDatabaseUrl } from './pg-store';
 export type { PostgresStore, PostgresStoreOptions } from './pg-store';
-export type { QueuedRunStatement, RunContext, RunQueries } from './run-queries';
+export type { FinalRunStatement, QueuedRunStatement, RunContext, RunQueries } from './run-queries';
 export { migrate, pendingMigrations, loadMigrations, defaultMigrationsDir } from './migrate';
 export type { Migration, MigrateOptions } from './migrate';
 export { PostgresStoreError } from './errors';

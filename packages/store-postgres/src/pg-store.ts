@@ -933,5 +933,9 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
     withClient((client) => runInTransaction(client, () => fn(client)));
 
   const store = buildStore(pool, transaction, () => pool.end(), inTransaction, retention);
-  return Object.assign(store, { pool }, runQueries(pool, retention.runsPerProject));
+  return Object.assign(
+    store,
+    { pool },
+    runQueries(pool, retention.runsPerProject, retention.auditPerWorkspace),
+  );
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import pg from 'pg';
-import type { StoredRun } from '@flowsafe/store';
+import type { AuditEvent, StoredRun } from '@flowsafe/store';
 import { startTestPostgres, type TestPostgres } from '../../../test/utils/postgres';
 import { migrate } from './migrate';
 import { openPostgresStore, type PostgresStore } from './pg-store';
@@ -111,6 +111,43 @@ describe('runs on PostgreSQL', () => {
     const second = store.finalRunStatement(failed);
     expect((await store.pool.query(second.sql, second.params)).rows).toEqual([]);
     expect(await store.runs.get(projectId, run.id)).toEqual({ ...succeeded, input: { keep: true } });
+  });
+
+  test('finalRunStatement writes the given audit rows whether or not the record is stored; appendAudit writes several at once; an event written twice is kept once', async () => {
+    const run = queued();
+    await store.runs.save(run);
+    const event = (n: number): AuditEvent => ({
+      id: randomUUID(),
+      at: new Date().toISOString(),
+      workspaceId,
+      projectId,
+      actor: 'tester',
+      action: 'secret.use',
+      secret: `S${n}`,
+      environment: 'development',
+      flowId: 'f1',
+      runId: run.id,
+      details: { blockId: `b${n}` },
+    });
+    const send = async (statement: { sql: string; params: unknown[]; with?: string }) =>
+      (
+        await store.pool.query(
+          `${statement.with ? `WITH ${statement.with} ` : ''}${statement.sql}`,
+          statement.params,
+        )
+      ).rows;
+    const first = [event(1), event(2)];
+    expect(await send(store.finalRunStatement({ ...run, status: 'succeeded' }, first))).toEqual([
+      { applied: 1 },
+    ]);
+    const late = [event(3)];
+    expect(await send(store.finalRunStatement({ ...run, status: 'failed' }, late))).toEqual([]);
+    const more = [event(4), event(5)];
+    await store.appendAudit([...more, first[0]!]);
+    const listed = await store.audit.list(workspaceId, { limit: 100 });
+    const ofRun = listed.items.filter((e) => e.runId === run.id);
+    expect(ofRun.map((e) => e.secret).sort()).toEqual(['S1', 'S2', 'S3', 'S4', 'S5']);
+    expect(ofRun.find((e) => e.secret === 'S2')).toEqual(first[1]);
   });
 
   test('runContext reads the record, the flow, the settings and a secrets fingerprint that changes with the secrets', async () => {

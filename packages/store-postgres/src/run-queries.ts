@@ -8,9 +8,10 @@
 //     runs.save's;
 //   - finalRunStatement: the save of a finished record as SQL that the run queue sends with
 //     its lease release and "finished" notification (one round trip), telling whether it was
-//     stored.
+//     stored, optionally with the run's buffered `secret.use` audit rows (appendAudit writes
+//     such rows in one multi-row INSERT when they cannot wait for the final record).
 import type { Pool } from 'pg';
-import type { Flow, Setting, StoredRun } from '@flowsafe/store';
+import type { AuditEvent, Flow, Setting, StoredRun } from '@flowsafe/store';
 import { runParams, toFlow, toRun, toSetting, UPSERT_RUN } from './pg-store';
 
 type Json = Record<string, unknown>;
@@ -47,10 +48,63 @@ export interface RunQueries {
    * lease release and notification): the same upsert as runs.save, returning one row only
    * when this record was stored (the first final record wins). Parameters are $1…$n.
    */
-  finalRunStatement(run: StoredRun): { sql: string; params: unknown[] };
+  finalRunStatement(run: StoredRun, audit?: readonly AuditEvent[]): FinalRunStatement;
+  /** Several audit events (complete, with id and at) in one multi-row INSERT. */
+  appendAudit(events: readonly AuditEvent[]): Promise<void>;
 }
 
-export function runQueries(pool: Pool, retention: number): RunQueries {
+/** finalRunStatement's answer: `with` holds the audit rows' INSERT as a CTE (same parameters). */
+export interface FinalRunStatement {
+  sql: string;
+  params: unknown[];
+  with?: string;
+}
+
+const AUDIT_COLUMNS =
+  'id, at, workspace_id, project_id, actor, action, secret, environment, flow_id, run_id, details';
+const AUDIT_TYPES = [
+  'text',
+  'timestamptz',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'jsonb',
+];
+
+/** The audit rows as 11 arrays (one per column) for unnest. */
+function auditArrays(events: readonly AuditEvent[]): unknown[][] {
+  return [
+    events.map((e) => e.id),
+    events.map((e) => e.at),
+    events.map((e) => e.workspaceId),
+    events.map((e) => e.projectId ?? null),
+    events.map((e) => e.actor),
+    events.map((e) => e.action),
+    events.map((e) => e.secret ?? null),
+    events.map((e) => e.environment ?? null),
+    events.map((e) => e.flowId ?? null),
+    events.map((e) => e.runId ?? null),
+    events.map((e) => (e.details ? JSON.stringify(e.details) : null)),
+  ];
+}
+
+/** INSERT … SELECT FROM unnest($offset+1 … $offset+11) */
+function auditInsert(offset: number): string {
+  const args = AUDIT_TYPES.map((type, i) => `$${offset + i + 1}::${type}[]`).join(', ');
+  // an event written twice (a retried statement that had committed) is kept once
+  return `INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT * FROM unnest(${args}) ON CONFLICT (id) DO NOTHING`;
+}
+
+/** Audit retention, as often as audit.append trims (1 in 100 events); $1 workspace, $2 kept. */
+const TRIM_AUDIT = `DELETE FROM audit_events WHERE workspace_id = $1 AND seq <= (
+   SELECT seq FROM audit_events WHERE workspace_id = $1 ORDER BY seq DESC OFFSET $2 LIMIT 1)`;
+
+export function runQueries(pool: Pool, retention: number, auditRetention: number): RunQueries {
   let sinceTrim = 0;
   return {
     async runContext(projectId, runId, flowId) {
@@ -101,8 +155,31 @@ export function runQueries(pool: Pool, retention: number): RunQueries {
       };
     },
 
-    finalRunStatement(run) {
-      return { sql: `${UPSERT_RUN} RETURNING 1 AS applied`, params: runParams(run) };
+    finalRunStatement(run, audit = []) {
+      const sql = `${UPSERT_RUN} RETURNING 1 AS applied`;
+      const params = runParams(run);
+      if (audit.length === 0) return { sql, params };
+      const trims = [...new Set(audit.map((e) => e.workspaceId))].filter(
+        () => Math.random() < 0.01 * audit.length,
+      );
+      const ctes = [`flowsafe_audit AS (${auditInsert(params.length)})`];
+      params.push(...auditArrays(audit));
+      for (const workspaceId of trims) {
+        const n = params.length;
+        ctes.push(
+          `flowsafe_trim_${n} AS (${TRIM_AUDIT.replace(/\$([12])/g, (_, i: string) => (i === '1' ? `$${n + 1}::text` : `$${n + 2}::int`))})`,
+        );
+        params.push(workspaceId, auditRetention);
+      }
+      return { sql, params, with: ctes.join(', ') };
+    },
+
+    async appendAudit(events) {
+      if (events.length === 0) return;
+      await pool.query(auditInsert(0), auditArrays(events));
+      for (const workspaceId of new Set(events.map((e) => e.workspaceId))) {
+        if (Math.random() < 0.01 * events.length) await pool.query(TRIM_AUDIT, [workspaceId, auditRetention]);
+      }
     },
   };
 }

@@ -92,7 +92,7 @@ export interface RunExecutorDeps {
   };
   runner: Pick<Runner, 'run'>;
   /** PostgreSQL mode: the queued record, the flow, the settings and the secrets' fingerprint in one read */
-  context?(job: RunJob): Promise<RunContextLike>;
+  context?(job: RunJob, preloaded?: unknown): Promise<RunContextLike>;
 }
 
 export interface RunContextLike {
@@ -130,9 +130,10 @@ function withoutInput(run: StoredRun): StoredRun {
  * are handed over in memory (`inputs`); the queue payload holds ids only.
  */
 export function createRunExecutor(deps: RunExecutorDeps, inputs: Map<string, Record<string, unknown>>) {
-  return async (job: RunJob, signal: AbortSignal): Promise<RunRecord> => {
+  return async (job: RunJob, signal: AbortSignal, preloaded?: unknown): Promise<RunRecord> => {
     const { store } = deps;
-    const context = deps.context ? await deps.context(job) : undefined;
+    // preloaded: the queue read the context with the run's lease (PostgreSQL mode)
+    const context = deps.context ? await deps.context(job, preloaded) : undefined;
     // read only (queuedAt, input, actor): the live record needs no copy
     const stored = context
       ? context.run

@@ -120,7 +120,14 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
         records,
         secrets: runSecrets!,
         runner,
-        ...(context ? { context: (job: RunJob) => context(job.projectId, job.runId, job.flowId) } : {}),
+        ...(context
+          ? {
+              context: async (job: RunJob, preloaded?: unknown) =>
+                preloaded && pgStore.parseRunContext
+                  ? pgStore.parseRunContext(preloaded as Record<string, unknown>)
+                  : context(job.projectId, job.runId, job.flowId),
+            }
+          : {}),
       },
       inputs,
     );
@@ -130,9 +137,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       ...(role === 'api'
         ? {}
         : {
-            execute: async (job, signal) => {
+            execute: async (job, signal, preloaded) => {
               try {
-                const record = await execute(job, signal);
+                const record = await execute(job, signal, preloaded);
                 await durable!.settle(record);
                 return record;
               } finally {
@@ -140,6 +147,13 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
               }
             },
           }),
+      // the run's context read with its lease, in one statement
+      ...(pgStore.runContextStatement
+        ? {
+            leaseStatement: (job: RunJob) =>
+              pgStore.runContextStatement!(job.projectId, job.runId, job.flowId),
+          }
+        : {}),
       // the final record, the lease release and the "finished" notification in one statement
       ...(finalStatement
         ? {

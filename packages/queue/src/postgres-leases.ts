@@ -60,16 +60,35 @@ export async function ensureLeaseTable(pool: pg.Pool): Promise<void> {
 export async function takeLease(
   db: Queryable,
   lease: { job: RunJob; jobId: string; workerId: string },
-): Promise<{ key: string | null }> {
-  const result = await db.query<{ key: string | null }>(
-    `INSERT INTO ${LEASES_TABLE} (run_id, job_id, worker_id, job, heartbeat_at)
-     VALUES ($1, $2, $3, $4, now())
+  /** a read (a SELECT returning one row, parameters $1…$n) sent in the same statement */
+  read?: { sql: string; params: unknown[] },
+): Promise<{ key: string | null; row?: Record<string, unknown> }> {
+  const n = read?.params.length ?? 0;
+  const upsert = `INSERT INTO ${LEASES_TABLE} (run_id, job_id, worker_id, job, heartbeat_at)
+     VALUES ($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, now())
      ON CONFLICT (run_id) DO UPDATE
        SET job_id = excluded.job_id, worker_id = excluded.worker_id, job = excluded.job, heartbeat_at = now()
-     RETURNING (SELECT key FROM graphile_worker.jobs WHERE id = $2::bigint) AS key`,
-    [lease.job.runId, lease.jobId, lease.workerId, JSON.stringify(lease.job)],
+     RETURNING (SELECT key FROM graphile_worker.jobs WHERE id = $${n + 2}::bigint) AS flowsafe_key`;
+  const params = [
+    ...(read?.params ?? []),
+    lease.job.runId,
+    lease.jobId,
+    lease.workerId,
+    JSON.stringify(lease.job),
+  ];
+  if (!read) {
+    const result = await db.query<{ flowsafe_key: string | null }>(upsert, params);
+    return { key: result.rows[0]?.flowsafe_key ?? null };
+  }
+  const result = await db.query<Record<string, unknown> & { flowsafe_key: string | null }>(
+    `WITH lease AS (${upsert}), preloaded AS (${read.sql})
+     SELECT lease.flowsafe_key, preloaded.* FROM lease LEFT JOIN preloaded ON true`,
+    params,
   );
-  return { key: result.rows[0]?.key ?? null };
+  const row = result.rows[0];
+  if (!row) return { key: null };
+  const { flowsafe_key: key, ...rest } = row;
+  return { key: key ?? null, row: rest };
 }
 
 /** Drops the lease of a finished run and tells every API process that it finished. */

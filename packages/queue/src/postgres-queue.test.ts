@@ -425,6 +425,25 @@ describe('postgres queue', () => {
     expect(lookups).toContain(large.runId);
   });
 
+  it('leaseStatement: its row is read in the statement that takes the lease and handed to execute', async () => {
+    const seen: unknown[] = [];
+    await open({
+      role: 'worker',
+      execute: async (job, _signal, preloaded) => {
+        seen.push(preloaded);
+        const leases = await sql<{ run_id: string }>(url, 'SELECT run_id FROM flowsafe_run_leases');
+        seen.push(leases.map((l) => l.run_id));
+        return recordOf(job, 'succeeded');
+      },
+      leaseStatement: (job) => ({ sql: 'SELECT $1::text AS run, $2::int AS n', params: [job.runId, 7] }),
+    });
+    const api = await open({ role: 'api' });
+    const job = makeJob();
+    await api.enqueue(job);
+    await until(() => seen.length === 2, 10_000);
+    expect(seen).toEqual([{ run: job.runId, n: 7 }, [job.runId]]);
+  });
+
   it('cancel reaches a run running in another queue instance', async () => {
     const store = new Map<string, RunRecord>();
     const lookup = async (runId: string) => store.get(runId);

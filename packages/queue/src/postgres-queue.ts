@@ -50,6 +50,11 @@ export interface PostgresQueueOptions {
    * must then not store the final record itself.
    */
   finalStatement?: (record: RunRecord) => FinalStatement;
+  /**
+   * A read of what execute needs (a SELECT returning one row, parameters $1…$n), sent in the
+   * same statement as the run's lease; its row is execute's third argument.
+   */
+  leaseStatement?: (job: RunJob) => AlongsideStatement;
   /** a queued run was cancelled: mark its stored record cancelled (may return that record) */
   onCancelledWhileQueued?: (job: RunJob) => Promise<RunRecord | void>;
   /**
@@ -398,7 +403,8 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
           return;
         }
       }
-      const { key } = await withRetry('lease', () => takeLease(pool, { job, jobId, workerId }));
+      const read = options.leaseStatement?.(job);
+      const { key, row } = await withRetry('lease', () => takeLease(pool, { job, jobId, workerId }, read));
       entry.leased = true;
       if (key !== job.runId || entry.controller.signal.aborted) {
         // graphile_worker.remove_job cleared the key between locking and leasing, a cancel
@@ -409,7 +415,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
       }
       let record: RunRecord;
       try {
-        record = await execute!({ ...job }, entry.controller.signal);
+        record = await execute!({ ...job }, entry.controller.signal, row);
       } catch (err) {
         // the message may hold anything: log it through the caller's (redacting) logger, and
         // give Graphile a fixed one so nothing of the run reaches its last_error column

@@ -26,7 +26,8 @@ export interface RunQueue {
 }
 
 /** Executes one job (load the flow, build the redactor, call runner.run) and returns its final record. */
-export type ExecuteJob = (job: RunJob, signal: AbortSignal) => Promise<RunRecord>;
+/** `preloaded`: the row of the PostgreSQL queue's `leaseStatement`, read with the run's lease */
+export type ExecuteJob = (job: RunJob, signal: AbortSignal, preloaded?: unknown) => Promise<RunRecord>;
 
 export const TERMINAL_STATUSES: ReadonlySet<RunRecord['status']> = new Set([
   'succeeded',

@@ -172,6 +172,9 @@ describe('runs on PostgreSQL', () => {
     });
     const after = await store.runContext(projectId, run.id, flow.id);
     expect(after.secretsFingerprint).not.toBe(before);
+    const statement = store.runContextStatement(projectId, run.id, flow.id);
+    const row = (await store.pool.query(statement.sql, statement.params)).rows[0];
+    expect(store.parseRunContext(row)).toEqual(after);
     const missing = await store.runContext(projectId, randomUUID(), 'no-such-flow');
     expect(missing.run).toBeUndefined();
     expect(missing.flow).toBeUndefined();

@@ -42,6 +42,10 @@ export interface QueuedRunStatement {
 
 export interface RunQueries {
   runContext(projectId: string, runId: string, flowId: string): Promise<RunContext>;
+  /** runContext's read as SQL to send with other work (the run queue's lease); one row */
+  runContextStatement(projectId: string, runId: string, flowId: string): { sql: string; params: unknown[] };
+  /** the RunContext of that row */
+  parseRunContext(row: Record<string, unknown>): RunContext;
   queuedRunStatement(run: StoredRun): QueuedRunStatement;
   /**
    * The save of a finished record as a statement to send with other work (the run queue's
@@ -104,35 +108,48 @@ function auditInsert(offset: number): string {
 const TRIM_AUDIT = `DELETE FROM audit_events WHERE workspace_id = $1 AND seq <= (
    SELECT seq FROM audit_events WHERE workspace_id = $1 ORDER BY seq DESC OFFSET $2 LIMIT 1)`;
 
-export function runQueries(pool: Pool, retention: number, auditRetention: number): RunQueries {
-  let sinceTrim = 0;
+/** runContext's read as a statement ($1 project, $2 run, $3 flow) answering one row. */
+function runContextStatement(
+  projectId: string,
+  runId: string,
+  flowId: string,
+): { sql: string; params: unknown[] } {
   return {
-    async runContext(projectId, runId, flowId) {
-      const result = await pool.query<{
-        run: Json | null;
-        flow: Json | null;
-        settings: Json[];
-        secrets: string;
-      }>(
-        `SELECT
+    sql: `SELECT
            (SELECT row_to_json(r) FROM runs r WHERE r.project_id = $1 AND r.id = $2) AS run,
            (SELECT row_to_json(f) FROM flows f WHERE f.project_id = $1 AND f.id = $3) AS flow,
            (SELECT coalesce(json_agg(s ORDER BY s.name), '[]'::json) FROM settings s WHERE s.project_id = $1) AS settings,
            (SELECT count(*) || ':' || coalesce(md5(string_agg(id || '@' || updated_at::text, ',' ORDER BY id)), '')
               FROM secrets WHERE project_id = $1) AS secrets`,
-        [projectId, runId, flowId],
-      );
-      const row = result.rows[0]!;
-      const run = withDates(row.run, ['queued_at', 'started_at']);
-      const flow = withDates(row.flow, ['created_at', 'updated_at']);
-      const out: RunContext = {
-        settings: row.settings.map((s) => toSetting(withDates(s, ['created_at', 'updated_at'])!)),
-        secretsFingerprint: row.secrets,
-      };
-      if (run) out.run = toRun(run);
-      if (flow) out.flow = toFlow(flow);
-      return out;
+    params: [projectId, runId, flowId],
+  };
+}
+
+/** The RunContext of a row of runContextStatement. */
+function parseRunContext(input: Record<string, unknown>): RunContext {
+  const row = input as { run: Json | null; flow: Json | null; settings: Json[]; secrets: string };
+  const run = withDates(row.run, ['queued_at', 'started_at']);
+  const flow = withDates(row.flow, ['created_at', 'updated_at']);
+  const out: RunContext = {
+    settings: row.settings.map((s) => toSetting(withDates(s, ['created_at', 'updated_at'])!)),
+    secretsFingerprint: row.secrets,
+  };
+  if (run) out.run = toRun(run);
+  if (flow) out.flow = toFlow(flow);
+  return out;
+}
+
+export function runQueries(pool: Pool, retention: number, auditRetention: number): RunQueries {
+  let sinceTrim = 0;
+  return {
+    async runContext(projectId, runId, flowId) {
+      const statement = runContextStatement(projectId, runId, flowId);
+      const result = await pool.query<Json>(statement.sql, statement.params);
+      return parseRunContext(result.rows[0]!);
     },
+
+    runContextStatement,
+    parseRunContext,
 
     queuedRunStatement(run) {
       return {

@@ -127,6 +127,26 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       );
     });
 
+    it("projects: getWithAccess returns the project with the caller's role in its workspace", async () => {
+      const alice = await store.users.create({ name: 'alice', tokenHash: 'e'.repeat(64) });
+      const bob = await store.users.create({ name: 'bob', tokenHash: 'f'.repeat(64) });
+      const other = await store.workspaces.create({ name: 'Other' });
+      await store.members.add({ workspaceId: ws.id, userId: alice.id, role: 'editor' });
+      // bob is a member of another workspace only: no role in this project's workspace
+      await store.members.add({ workspaceId: other.id, userId: bob.id, role: 'owner' });
+
+      expect(await store.projects.getWithAccess(project.id, alice.id)).toEqual({ project, role: 'editor' });
+      const outsider = await store.projects.getWithAccess(project.id, bob.id);
+      expect(outsider).toEqual({ project });
+      expect(outsider?.role).toBeUndefined();
+      expect(await store.projects.getWithAccess(randomUUID(), alice.id)).toBeUndefined();
+
+      await store.members.update(ws.id, alice.id, 'viewer');
+      expect((await store.projects.getWithAccess(project.id, alice.id))?.role).toBe('viewer');
+      await store.members.remove(ws.id, alice.id);
+      expect(await store.projects.getWithAccess(project.id, alice.id)).toEqual({ project });
+    });
+
     it('projects: update name, environments and policy', async () => {
       const updated = await store.projects.update(project.id, {
         name: 'Renamed',

@@ -60,10 +60,12 @@ export async function requireProject(
   need: Need,
   what = 'this',
 ): Promise<ProjectAccess> {
-  const project = await store.projects.get(projectId);
-  const member = project ? await store.members.get(project.workspaceId, user.id) : undefined;
+  // The project and the caller's role in one read (one statement on PostgreSQL).
+  const found = await store.projects.getWithAccess(projectId, user.id);
   // A membership implies the workspace exists (deleting a workspace removes its members).
-  if (!project || !member) throw new ServerError('PROJECT_NOT_FOUND', 'project not found');
+  if (!found?.role) throw new ServerError('PROJECT_NOT_FOUND', 'project not found');
+  const { project, role } = found;
+  const member: Member = { workspaceId: project.workspaceId, userId: user.id, role };
   if (!hasRole(member.role, need)) forbid(member, need, what);
   return { project, member };
 }

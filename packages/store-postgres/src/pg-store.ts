@@ -235,6 +235,18 @@ function projectsRepo(db: Queryable): ProjectsRepo {
       const r = await one(db, 'SELECT * FROM projects WHERE id = $1', [id]);
       return r && toProject(r);
     },
+    async getWithAccess(id, userId) {
+      const r = await one(
+        db,
+        `SELECT p.*, m.role AS member_role FROM projects p
+           LEFT JOIN members m ON m.workspace_id = p.workspace_id AND m.user_id = $2
+         WHERE p.id = $1`,
+        [id, userId],
+      );
+      if (!r) return undefined;
+      const project = toProject(r);
+      return r.member_role === null ? { project } : { project, role: r.member_role as Role };
+    },
     async listByWorkspace(workspaceId) {
       return (
         await rows(db, 'SELECT * FROM projects WHERE workspace_id = $1 ORDER BY created_at, id', [

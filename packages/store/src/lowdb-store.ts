@@ -277,6 +277,13 @@ function projectsRepo(ctx: Context): ProjectsRepo {
         return project;
       }),
     get: async (id) => ctx.doc().projects.find((p) => p.id === id),
+    getWithAccess: async (id, userId) => {
+      const doc = ctx.doc();
+      const project = doc.projects.find((p) => p.id === id);
+      if (!project) return undefined;
+      const member = doc.members.find((m) => m.workspaceId === project.workspaceId && m.userId === userId);
+      return member ? { project, role: member.role } : { project };
+    },
     listByWorkspace: async (workspaceId) => ctx.doc().projects.filter((p) => p.workspaceId === workspaceId),
     update: (id, patch) =>
       ctx.change((doc) => {

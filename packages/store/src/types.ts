@@ -194,6 +194,11 @@ export interface MembersRepo {
 export interface ProjectsRepo {
   create(input: { workspaceId: string; name: string; environments?: string[] }): Promise<Project>;
   get(id: string): Promise<Project | undefined>;
+  /**
+   * The project plus `userId`'s role in its workspace (undefined role for a non-member), in one
+   * read: role checks on project-scoped requests need both. Undefined for an unknown project.
+   */
+  getWithAccess(id: string, userId: string): Promise<{ project: Project; role?: Role } | undefined>;
   listByWorkspace(workspaceId: string): Promise<Project[]>;
   update(
     id: string,

@@ -3,6 +3,7 @@
 // works for a run that ended before anyone asked, and can fall back to the store (`lookup`).
 // Nothing survives a restart: stop() marks jobs that never started as cancelled by default.
 import type { RunnerLogger, RunRecord } from '@flowsafe/runner';
+import { delay, idsOnly, MAX_TIMER_MS, messageOf } from './job-helpers';
 import { QueueError } from './queue-error';
 import { isFinished, type ExecuteJob, type RunJob, type RunQueue } from './types';
 
@@ -37,25 +38,6 @@ interface RunningEntry extends QueuedEntry {
   done: Promise<void>;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-const ID_KEYS = ['runId', 'workspaceId', 'projectId', 'flowId', 'environment'] as const;
-
-/** Copies the ids of a job and nothing else, so no payload can smuggle values into the queue. */
-function idsOnly(job: RunJob): RunJob {
-  for (const key of ID_KEYS) {
-    if (typeof job?.[key] !== 'string' || job[key] === '') {
-      throw new QueueError('INVALID_JOB', `a run job needs a non-empty string ${key}`);
-    }
-  }
-  return {
-    runId: job.runId,
-    workspaceId: job.workspaceId,
-    projectId: job.projectId,
-    flowId: job.flowId,
-    environment: job.environment,
-  };
-}
-
 function recordFor(
   entry: QueuedEntry,
   status: 'failed' | 'cancelled',
@@ -71,18 +53,6 @@ function recordFor(
     steps: [],
     error,
   };
-}
-
-function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Creates the embedded queue. Call start() to begin executing. */

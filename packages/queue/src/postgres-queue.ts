@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { Logger, run, runMigrations, type Runner, type Task, type WorkerEvents } from 'graphile-worker';
 import type { RunnerLogger, RunRecord } from '@flowsafe/runner';
+import { delay, idsOnly, MAX_TIMER_MS, messageOf } from './job-helpers';
 import { QueueError } from './queue-error';
 import {
   CANCEL_CHANNEL,
@@ -135,25 +136,7 @@ interface Waiter {
   check(): void;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_RETRIES = 100;
-const ID_KEYS = ['runId', 'workspaceId', 'projectId', 'flowId', 'environment'] as const;
-
-/** Copies the ids of a job and nothing else, so no payload can smuggle values into the queue. */
-function idsOnly(job: RunJob): RunJob {
-  for (const key of ID_KEYS) {
-    if (typeof job?.[key] !== 'string' || job[key] === '') {
-      throw new QueueError('INVALID_JOB', `a run job needs a non-empty string ${key}`);
-    }
-  }
-  return {
-    runId: job.runId,
-    workspaceId: job.workspaceId,
-    projectId: job.projectId,
-    flowId: job.flowId,
-    environment: job.environment,
-  };
-}
 
 function parseJob(payload: unknown): RunJob | undefined {
   try {
@@ -175,20 +158,8 @@ function parseRecord(json: string, runId: string): RunRecord | undefined {
   }
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
 }
 
 function shutdownError(): QueueError {

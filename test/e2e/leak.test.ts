@@ -12,50 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canarySecrets, leakFinder, makeCanaries } from '../utils/canaries';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'apps/server/src/cli.ts');
 
-const C = {
-  text: 'leak-text-Q7w2e9r4t6y',
-  textProd: 'leak-text-prod-M1n2b3v4',
-  multi: '-----BEGIN LEAK KEY-----\nleakline-AAAA1111bbbb\nleakline-CCCC2222dddd\n-----END LEAK KEY-----',
-  user: 'leak-user-8k3j5h',
-  pass: 'leak-pass-Z9x8c7v6',
-  clientId: 'leak-client-id-5t4r3e',
-  clientSecret: 'leak-client-secret-3e2w1q',
-  access: 'leak-access-token-1q2w3e4r5t',
-  binary: 'leak-binary-content-0p9o8i7u',
-};
-
-/** Every form a value could leak in. */
-function forms(value: string): string[] {
-  const out = new Set<string>();
-  const add = (v: string) => {
-    out.add(v);
-    const b64 = Buffer.from(v).toString('base64');
-    out.add(b64);
-    out.add(b64.replace(/=+$/, ''));
-    out.add(Buffer.from(v).toString('base64url'));
-    out.add(encodeURIComponent(v));
-    out.add(JSON.stringify(v).slice(1, -1));
-  };
-  add(value);
-  for (const line of value.split('\n')) if (line.length >= 8 && !line.startsWith('-----')) add(line);
-  return [...out];
-}
-
-const NEEDLES: Array<[string, string]> = [
-  ...Object.entries(C).flatMap(([k, v]) => forms(v).map((f) => [k, f] as [string, string])),
-  ...forms(`${C.user}:${C.pass}`).map((f) => ['basic pair', f] as [string, string]),
-  ...forms(`${C.clientId}:${C.clientSecret}`).map((f) => ['client pair', f] as [string, string]),
-];
-
-function leaks(text: string): string[] {
-  return NEEDLES.filter(([, needle]) => text.includes(needle)).map(
-    ([k, needle]) => `${k} as ${JSON.stringify(needle)}`,
-  );
-}
+const C = makeCanaries('leak');
+const leaks = leakFinder(C);
 
 async function listen(
   handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
@@ -172,29 +135,7 @@ describe('end-to-end leak test', () => {
     const ws = me.body.workspaces[0].id as string;
     const p = (await call('POST', `/api/workspaces/${ws}/projects`, { name: 'Leaky' })).body.id as string;
     const hosts = ['127.0.0.1'];
-    const secrets = [
-      {
-        name: 'TEXT',
-        type: 'text',
-        value: C.text,
-        environments: { production: C.textProd },
-        allowedHosts: hosts,
-      },
-      { name: 'MULTI', type: 'text', value: C.multi, allowedHosts: hosts },
-      { name: 'BASIC', type: 'basic', value: { username: C.user, password: C.pass }, allowedHosts: hosts },
-      {
-        name: 'OAUTH',
-        type: 'oauth2',
-        value: { clientId: C.clientId, clientSecret: C.clientSecret, tokenUrl: `${oauth}/token` },
-        allowedHosts: hosts,
-      },
-      {
-        name: 'BIN',
-        type: 'binary',
-        value: { base64: Buffer.from(C.binary).toString('base64'), filename: 'x.bin' },
-        allowedHosts: hosts,
-      },
-    ];
+    const secrets = canarySecrets(C, `${oauth}/token`, hosts);
     for (const s of secrets)
       expect((await call('POST', `/api/projects/${p}/secrets`, { visibility: 'masked', ...s })).status).toBe(
         201,

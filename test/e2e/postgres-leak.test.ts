@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canarySecrets, leakFinder, makeCanaries } from '../utils/canaries';
 import { startVaultStandIn, type VaultStandIn } from '@flowsafe/secret-stores';
 import { startTestPostgres, type TestPostgres } from '../utils/postgres';
 import {
@@ -28,48 +29,11 @@ import {
 } from './postgres-cluster';
 
 const C = {
-  text: 'pgleak-text-Q7w2e9r4t6y',
-  textProd: 'pgleak-text-prod-M1n2b3v4',
-  multi: '-----BEGIN LEAK KEY-----\npgleakline-AAAA1111bbbb\npgleakline-CCCC2222dddd\n-----END LEAK KEY-----',
-  user: 'pgleak-user-8k3j5h',
-  pass: 'pgleak-pass-Z9x8c7v6',
-  clientId: 'pgleak-client-id-5t4r3e',
-  clientSecret: 'pgleak-client-secret-3e2w1q',
-  access: 'pgleak-access-token-1q2w3e4r5t',
-  binary: 'pgleak-binary-content-0p9o8i7u',
+  ...makeCanaries('pgleak'),
   vaultToken: 'pgleak-vault-token-hvs-4r5t6y7u',
   external: 'pgleak-external-value-a8s7d6f5',
 };
-
-function forms(value: string): string[] {
-  const out = new Set<string>();
-  const add = (v: string) => {
-    const b = Buffer.from(v);
-    out.add(v);
-    out.add(b.toString('base64'));
-    out.add(b.toString('base64').replace(/=+$/, ''));
-    out.add(b.toString('base64url'));
-    out.add(b.toString('hex'));
-    out.add(encodeURIComponent(v));
-    out.add(JSON.stringify(v).slice(1, -1));
-  };
-  add(value);
-  for (const line of value.split('\n')) if (line.length >= 8 && !line.startsWith('-----')) add(line);
-  return [...out];
-}
-
-const NEEDLES: Array<[string, string]> = [
-  ...Object.entries(C).flatMap(([k, v]) => forms(v).map((f) => [k, f] as [string, string])),
-  ...forms(`${C.user}:${C.pass}`).map((f) => ['basic pair', f] as [string, string]),
-  ...forms(`${C.clientId}:${C.clientSecret}`).map((f) => ['client pair', f] as [string, string]),
-];
-
-function leaks(text: string): string[] {
-  const lower = text.toLowerCase();
-  return NEEDLES.filter(([, n]) => text.includes(n) || lower.includes(n.toLowerCase())).map(
-    ([k, n]) => `${k} as ${JSON.stringify(n)}`,
-  );
-}
+const leaks = leakFinder(C);
 
 describe('invariants in PostgreSQL mode', () => {
   let pgServer: TestPostgres;
@@ -139,29 +103,7 @@ describe('invariants in PostgreSQL mode', () => {
     const ws = (await logged('GET', '/api/me')).body.workspaces[0].id as string;
     const p = (await logged('POST', `/api/workspaces/${ws}/projects`, { name: 'PgLeaky' })).body.id as string;
     const hosts = ['127.0.0.1'];
-    const secrets = [
-      {
-        name: 'TEXT',
-        type: 'text',
-        value: C.text,
-        environments: { production: C.textProd },
-        allowedHosts: hosts,
-      },
-      { name: 'MULTI', type: 'text', value: C.multi, allowedHosts: hosts },
-      { name: 'BASIC', type: 'basic', value: { username: C.user, password: C.pass }, allowedHosts: hosts },
-      {
-        name: 'OAUTH',
-        type: 'oauth2',
-        value: { clientId: C.clientId, clientSecret: C.clientSecret, tokenUrl: `${oauth}/token` },
-        allowedHosts: hosts,
-      },
-      {
-        name: 'BIN',
-        type: 'binary',
-        value: { base64: Buffer.from(C.binary).toString('base64'), filename: 'x.bin' },
-        allowedHosts: hosts,
-      },
-    ];
+    const secrets = canarySecrets(C, `${oauth}/token`, hosts);
     for (const s of secrets) {
       const r = await logged('POST', `/api/projects/${p}/secrets`, { visibility: 'masked', ...s });
       expect(r.status, JSON.stringify(r.body)).toBe(201);

@@ -1,9 +1,10 @@
 // Server overhead: POST /api/projects/:p/flows/:f/runs for a one-API-block flow (a text secret
 // in a header) against a local keep-alive upstream, versus an express handler in the same
-// process and the same express instance in front that makes the same upstream call with raw
-// undici. Both at concurrency 16 over >= 3,000 requests each, after a warm-up, in alternating
-// rounds so machine drift hits both; rates and the ratio are medians over the rounds. Run records and audit events go to a real lowdb store in a
-// temp dir; request logs are written (to a discarding stream). Last line: one JSON object.
+// process (its own top-level express app, as the product's app is deployed) that makes the same
+// upstream call with raw undici. Both at concurrency 16 over >= 3,000 requests each, after a
+// warm-up, in alternating rounds so machine drift hits both; rates and the ratio are medians
+// over the rounds. Run records and audit events go to a real lowdb store in a temp dir; request
+// logs are written (to a discarding stream). Last line: one JSON object.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
@@ -76,8 +77,11 @@ async function main(): Promise<void> {
     const body = await r.body.json();
     res.json({ status: r.statusCode, body });
   });
-  front.use(createApp(services.ctx));
-  const server = createServer(front);
+  // Each side gets its own express app at the top, as in production (`flowsafe start` serves
+  // createApp's app directly): mounting the product's app inside the baseline's would charge
+  // the runs a second express dispatch that no deployment has.
+  const app = createApp(services.ctx);
+  const server = createServer((req, res) => (req.url === '/raw' ? front(req, res) : app(req, res)));
   const base = await listen(server);
 
   const client = new Agent({ keepAliveTimeout: 10_000, connections: CONCURRENCY * 2 });

@@ -5,10 +5,11 @@
 // compacted (rewritten atomically with the newest `limit` records) once it outgrows the
 // limit by a margin. A torn last line (a crash mid-append) is cut off with a warning.
 //
-// Writes go through one open file handle (O_APPEND) per file. When nothing is in flight an
-// append writes its line at once; lines appended while a job is in flight (loading, opening,
-// a compaction, a removal) queue up and are written together after it (group commit). An
-// append resolves once its line has been handed to the OS (it survives a killed process),
+// Writes go through one open file handle (O_APPEND) per file. Appends queue up and are
+// written together (group commit): the queue is written once the current turn of the event
+// loop has handed out its work (setImmediate), or after a job in flight (loading, opening, a
+// compaction, a removal) — so the runs finishing in one turn cost one write(2), not one each.
+// An append resolves once its line has been handed to the OS (it survives a killed process),
 // and the index only ever holds what the file holds. The index keeps each record's
 // JSON line (the text that was written) and parses it when a record is read.
 //
@@ -62,11 +63,11 @@ export class AppendLog<T extends { id: string }> {
   /** the state once loaded (for the synchronous path) */
   private loaded: LogState<T> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
-  /** removal and close jobs not yet finished (a drain shows as `draining`) */
-  private jobs = 0;
   /** lines waiting for the next write */
   private queue: Pending[] = [];
   private draining = false;
+  /** the drain of the queued lines, waiting for the end of this turn of the event loop */
+  private scheduled: NodeJS.Immediate | undefined;
   private handle: FileHandle | undefined;
   /** bytes in the file after the last complete write (a failed write is cut back to it) */
   private size = 0;
@@ -85,26 +86,22 @@ export class AppendLog<T extends { id: string }> {
 
   /** Appends a record already serialised as one JSON line (no newline) with this id. */
   appendLine(id: string, line: string): Promise<void> {
-    const state = this.loaded;
-    const fh = this.handle;
-    const idle = !this.draining && this.jobs === 0;
-    if (idle && state !== undefined && fh !== undefined && !this.compactionDue(state, id)) {
-      // nothing queued or in flight: write now (same guarantee, no trip through the queue)
-      try {
-        this.writeOpen(fh, Buffer.from(`${line}\n`, 'utf8'));
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-      this.index(state, id, line);
-      return Promise.resolve();
-    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ id, line, resolve, reject });
       if (!this.draining) {
         this.draining = true;
-        void this.serial(() => this.drain());
+        // the rest of this turn's appends join the same write
+        this.scheduled = setImmediate(() => this.startDrain());
       }
     });
+  }
+
+  /** Starts the drain scheduled by an append (at once when a job must come after it). */
+  private startDrain(): void {
+    if (this.scheduled === undefined) return;
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    void this.serial(() => this.drain());
   }
 
   async get(id: string): Promise<T | undefined> {
@@ -150,6 +147,7 @@ export class AppendLog<T extends { id: string }> {
 
   /** Waits for pending appends. */
   async flush(): Promise<void> {
+    this.startDrain();
     await this.tail.catch(() => undefined);
   }
 
@@ -164,23 +162,10 @@ export class AppendLog<T extends { id: string }> {
     return run;
   }
 
-  /** A serial job other than a drain; counted until its last step has run. */
+  /** A serial job other than a drain (after the lines already appended). */
   private job(fn: () => Promise<void>): Promise<void> {
-    this.jobs++;
-    return this.serial(async () => {
-      try {
-        await fn();
-      } finally {
-        this.jobs--;
-      }
-    });
-  }
-
-  private compactionDue(state: LogState<T>, id: string): boolean {
-    const { limit } = this.options;
-    const margin = Math.max(100, Math.ceil(limit / 2));
-    const entries = state.entries.size + (state.entries.has(id) ? 0 : 1);
-    return entries > limit + margin || state.lines + 1 > 2 * limit + margin;
+    this.startDrain(); // lines appended before this job are written before it
+    return this.serial(fn);
   }
 
   /** Writes queued lines, one write per batch, until the queue is empty. */

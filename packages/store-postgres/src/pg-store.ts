@@ -33,6 +33,7 @@ import type {
 import { BASE_ENVIRONMENTS, StoreError } from '@flowsafe/store';
 import type { SealedValue, WrappedKey } from '@flowsafe/secrets';
 import { PostgresStoreError } from './errors';
+import { PreparingClient } from './prepared-client';
 import { runQueries, type RunQueries } from './run-queries';
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
@@ -842,6 +843,11 @@ export interface PostgresStoreOptions {
   retention?: { runsPerProject?: number; auditPerWorkspace?: number };
   /** reported when an idle pooled connection fails (the pool replaces it) */
   onError?: (err: Error) => void;
+  /**
+   * server-side prepared statements for repeated parameterised statements (default true; turn
+   * off behind a pooler in transaction mode that does not keep them, like PgBouncer before 1.21)
+   */
+  preparedStatements?: boolean;
 }
 
 export interface PostgresStore extends Store, RunQueries {
@@ -895,7 +901,11 @@ export function checkDatabaseUrl(url: string): URL {
 /** Open the PostgreSQL store on a pool. Does not migrate: call migrate() first. */
 export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const url = checkDatabaseUrl(options.connectionString);
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    ...(options.preparedStatements === false ? {} : { Client: PreparingClient }),
+  });
   pool.on('error', (err) => options.onError?.(err));
   const retention = {
     runsPerProject: options.retention?.runsPerProject ?? 10_000,

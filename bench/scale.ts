@@ -19,6 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { startTestPostgres } from '../test/utils/postgres';
 import {
   baseEnv,
@@ -128,6 +129,34 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds of the PostgreSQL server: the postmaster, its live children and its reaped ones. */
+async function pgServerCpuSeconds(adminUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  let dataDir: string;
+  try {
+    dataDir = (await client.query<{ d: string }>('SELECT current_setting($1) AS d', ['data_directory']))
+      .rows[0]!.d;
+  } finally {
+    await client.end();
+  }
+  const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(entry);
+      if (pid === postmaster) total += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      else if (Number(f[1]) === postmaster) total += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total / 100;
+}
+
 /** Statements per run, per role, from the counter files of one phase. */
 async function queriesPerRun(dir: string, runs: number): Promise<Record<string, unknown>> {
   const perRole: Record<string, Record<string, number>> = {};
@@ -219,16 +248,23 @@ async function main(): Promise<void> {
       );
       procs.push(api.proc, ...ws);
       const cpu0 = [api.proc, ...ws].map((p) => cpuSeconds(p.child.pid));
+      const pgCpu0 = await pgServerCpuSeconds(pgServer.adminUrl);
+      const benchCpu0 = process.cpuUsage();
       let result: Phase & { idle?: Phase };
       try {
         result = await measure(api.url, t, upstream.url, workers === 2);
         const cpu = [api.proc, ...ws].map((p, i) => round(cpuSeconds(p.child.pid) - cpu0[i]!, 2));
+        const pgCpu = (await pgServerCpuSeconds(pgServer.adminUrl)) - pgCpu0;
+        const benchCpu = process.cpuUsage(benchCpu0);
         const runs = WARMUP + TOTAL + (result.idle ? IDLE_RUNS : 0);
+        const per1000 = (s: number) => round((s * 1000) / runs, 2);
         console.log(
           `postgres, ${workers} worker(s): CPU s per 1000 runs: api ${round((cpu[0]! * 1000) / runs, 2)}, workers ${cpu
             .slice(1)
             .map((c) => round((c * 1000) / runs, 2))
-            .join(' + ')}`,
+            .join(
+              ' + ',
+            )}, postgres ${per1000(pgCpu)}, bench client + upstream ${per1000((benchCpu.user + benchCpu.system) / 1e6)}`,
         );
       } finally {
         await Promise.all(ws.map((w) => w.stop()));

@@ -46,6 +46,14 @@ const RPS_PER_WORKER = 50; // 1,600 requests per round, 8,000 per side at concur
 
 const BODY = JSON.stringify({ ok: true, id: 'T-1', items: [1, 2, 3] });
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
   const upstream = createServer((req, res) => {
     req.resume();
@@ -138,7 +146,8 @@ async function main(): Promise<void> {
     plugins: [...builtinPlugins(), plugin],
     sink: { save: async (record) => void memRecords.set(record.id, record) },
   });
-  const definition: FlowDefinition = {
+  // frozen, as the stores hand out flows to the runs of the server
+  const definition: FlowDefinition = deepFreeze({
     name: 'bench',
     start: 'call',
     variables: { subject: 'Hello' },
@@ -156,7 +165,7 @@ async function main(): Promise<void> {
         },
       },
     ],
-  };
+  });
   let failures = 0;
   const runWith = (r: typeof runner) => async (): Promise<void> => {
     const record = await r.run({

@@ -287,4 +287,24 @@ describe('Redactor', () => {
     });
     expect(input['tok-canary-123'][0]).toBe('x tok-canary-123');
   });
+
+  it('version grows with every add or remove here or in a parent, and never with a scan', () => {
+    const parent = new Redactor();
+    const child = parent.child();
+    const seen = [child.version];
+    const step = (fn: () => void): void => {
+      fn();
+      seen.push(child.version);
+    };
+    child.redact('nothing to see here');
+    expect(child.version).toBe(seen[0]);
+    step(() => parent.add('A', 'parent-value-1'));
+    step(() => child.add('B', 'child-value-22'));
+    child.redactJson({ x: 'parent-value-1' });
+    expect(child.version).toBe(seen.at(-1));
+    step(() => parent.remove('A'));
+    step(() => child.remove('B'));
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThan(seen[i - 1]!);
+    expect(parent.version).toBeLessThan(child.version);
+  });
 });

@@ -52,6 +52,8 @@ export class Redactor {
   #layers: readonly Matcher[] | undefined;
   #layersParent: readonly Matcher[] | undefined;
   #shortest = Infinity;
+  /** changes of this redactor's own values (see `version`) */
+  #changes = 0;
 
   constructor(options: RedactorOptions = {}, parent?: Redactor) {
     const minLength = options.minLength ?? 4;
@@ -138,6 +140,15 @@ export class Redactor {
     const e = this.#patterns.get(value);
     if (e !== undefined && e.owners.length > 0) return true;
     return this.#parent?.has(value) ?? false;
+  }
+
+  /**
+   * A number that grows whenever a value is added to or removed from this redactor or a parent.
+   * Text redacted while `version` stayed the same needs no second pass: a pass now would find
+   * exactly what the first one found.
+   */
+  get version(): number {
+    return this.#changes + (this.#parent?.version ?? 0);
   }
 
   /** Number of registered names (parents' included). */
@@ -254,6 +265,7 @@ export class Redactor {
   }
 
   #retain(name: string, pattern: string): void {
+    this.#changes++;
     const e = this.#patterns.get(pattern);
     if (e !== undefined) {
       if (e.owners.length === 0 && e.inMain) this.#mainDead--;
@@ -267,6 +279,7 @@ export class Redactor {
   }
 
   #release(name: string, pattern: string): void {
+    this.#changes++;
     const e = this.#patterns.get(pattern);
     if (e === undefined) return;
     const at = e.owners.indexOf(name);

@@ -575,4 +575,83 @@ describe('redaction in the executor', () => {
     expect(JSON.stringify(record)).not.toContain(token);
     expect(record.output).toEqual({ token: '[REDACTED:OAUTH]' });
   });
+
+  it('invariant 6: a value learned mid-run is masked in the parts recorded before it was known', async () => {
+    const token = 'late-learned-token-4c3b2a1';
+    const sink = memorySink();
+    const runner = createRunner({
+      sink,
+      plugins: [
+        {
+          type: 'echo',
+          configSchema: z.object({}),
+          async execute(ctx) {
+            ctx.log(`saw ${token}`);
+            return { variables: { early: token }, request: { method: 'GET', url: `https://x/${token}` } };
+          },
+        },
+        {
+          type: 'learn',
+          configSchema: z.object({}),
+          async execute(ctx) {
+            ctx.redactor.add('LATE', token);
+            return {};
+          },
+        },
+      ],
+    });
+    const record = await runner.run(
+      baseOptions({
+        start: 'a',
+        blocks: [
+          { id: 'a', type: 'echo', config: {}, next: 'b' },
+          { id: 'b', type: 'learn', config: {} },
+        ],
+      }),
+    );
+    expect(record.status).toBe('succeeded');
+    expect(JSON.stringify(record)).not.toContain(token);
+    expect(JSON.stringify(sink.saved.at(-1))).not.toContain(token);
+    expect(record.output).toEqual({ early: '[REDACTED:LATE]' });
+    expect(record.steps[0]!.logs).toEqual(['saw [REDACTED:LATE]']);
+  });
+
+  it('invariant 6: error codes, block outputs and numbers holding a secret are masked as they are recorded', async () => {
+    const digits = '73914';
+    const r = redactor();
+    r.add('PIN', digits);
+    const runner = createRunner({
+      plugins: [
+        {
+          type: 'finish',
+          configSchema: z.object({}),
+          async execute() {
+            return {
+              end: true,
+              output: { text: `out ${CANARY}`, n: Number(digits), nested: [{ k: CANARY }] },
+            };
+          },
+        },
+        throwingPlugin(Object.assign(new Error('failed'), { code: `CODE_${CANARY}` })),
+      ],
+    });
+    const ok = await runner.run({
+      ...baseOptions({ start: 'f', blocks: [{ id: 'f', type: 'finish', config: {} }] }),
+      redactor: r,
+    });
+    expect(JSON.stringify(ok)).not.toContain(CANARY);
+    expect(JSON.stringify(ok)).not.toContain(digits);
+    expect(ok.output).toEqual({
+      text: 'out [REDACTED:API_TOKEN]',
+      n: '[REDACTED:PIN]',
+      nested: [{ k: '[REDACTED:API_TOKEN]' }],
+    });
+    const failed = await runner.run({
+      ...baseOptions({ start: 'x', blocks: [{ id: 'x', type: 'boom', config: {} }] }),
+      redactor: r,
+    });
+    expect(failed.status).toBe('failed');
+    expect(JSON.stringify(failed)).not.toContain(CANARY);
+    expect(failed.error?.code).toBe('CODE_[REDACTED:API_TOKEN]');
+  });
 });

@@ -39,6 +39,11 @@ function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+/** A number as the record keeps it: the number, or a redacted string if its digits hold a value. */
+function redactNumber(redactor: Redactor, n: number): number {
+  return redactor.redactJson(n);
+}
+
 function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (typeof err === 'string') return err;
@@ -104,7 +109,11 @@ export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<
   const startedAtMs = Date.now();
   const t0 = performance.now();
   const startedAt = new Date(startedAtMs).toISOString();
-  const record: RunRecord = {
+  // Every part of the record is redacted as it is put in (these ids here, then each step's
+  // parts, variables and output), so the final record needs a pass of its own only when the
+  // redactor learned a value during the run (an access token fetched by a block).
+  const version = redactor.version;
+  const initial: RunRecord = {
     id: run.runId,
     flowId: run.flowId,
     projectId: run.projectId,
@@ -114,7 +123,8 @@ export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<
     startedAt,
     steps: [],
   };
-  if (run.actor !== undefined) record.actor = run.actor;
+  if (run.actor !== undefined) initial.actor = run.actor;
+  const record = redactor.redactJson(initial);
 
   const save = async (snapshot: RunRecord): Promise<void> => {
     if (!deps.sink) return;
@@ -143,7 +153,7 @@ export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<
 
   // The start snapshot is saved while the blocks run; the final record is saved only after
   // it (same promise chain), so a sink never sees the final record overtaken by the start one.
-  const started = save(redactor.redactJson(record));
+  const started = save({ ...record, steps: [] });
   try {
     await walk(deps, opts, record, controller.signal, startedAtMs + runTimeoutMs);
   } finally {
@@ -151,8 +161,8 @@ export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<
     callerSignal?.removeEventListener('abort', onCallerAbort);
   }
 
-  record.durationMs = roundMs(performance.now() - t0);
-  const final = redactor.redactJson(record);
+  record.durationMs = redactNumber(redactor, roundMs(performance.now() - t0));
+  const final = redactor.version === version ? record : redactor.redactJson(record);
   await started;
   await save(final);
   return final;
@@ -175,7 +185,7 @@ async function walk(
   const flow = (deps.flows ?? sharedFlows).compile(opts.definition);
   if (!flow.ok) {
     record.status = 'failed';
-    record.error = { code: 'FLOW_INVALID', message: flow.message };
+    record.error = { code: 'FLOW_INVALID', message: redactor.redact(flow.message) };
     return;
   }
   const { definition, blocks } = flow;
@@ -203,15 +213,15 @@ async function walk(
     const compiled = blocks.get(nextId);
     if (!compiled) {
       record.status = 'failed';
-      record.error = { code: 'FLOW_INVALID', message: `block "${nextId}" does not exist` };
+      record.error = { code: 'FLOW_INVALID', message: redactor.redact(`block "${nextId}" does not exist`) };
       return;
     }
     executed += 1;
     const block = compiled.def;
 
     const step: StepRecord = {
-      blockId: block.id,
-      type: block.type,
+      blockId: redactor.redact(block.id),
+      type: redactor.redact(block.type),
       status: 'running',
       startedAt: new Date().toISOString(),
       durationMs: 0,
@@ -257,11 +267,11 @@ async function walk(
         step.error = { code: reason.code, message: redactor.redact(reason.message) };
       } else {
         step.status = 'failed';
-        step.error = { code: codeOf(err), message: redactor.redact(messageOf(err)) };
+        step.error = { code: redactor.redact(codeOf(err)), message: redactor.redact(messageOf(err)) };
       }
     } finally {
       open = false;
-      step.durationMs = roundMs(performance.now() - s0);
+      step.durationMs = redactNumber(redactor, roundMs(performance.now() - s0));
       if (opts.onStep) {
         try {
           opts.onStep(step);
@@ -281,7 +291,7 @@ async function walk(
     }
     if (result.end) {
       ended = true;
-      output = result.output;
+      output = redactor.redactJson(result.output);
       nextId = null;
     } else {
       nextId = result.next !== undefined ? result.next : (block.next ?? null);

@@ -1,5 +1,5 @@
 import { Redactor } from '@flowsafe/redact';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createRunner } from './create-runner';
 import { FlowCache, parseBlockConfig } from './flow-cache';
@@ -32,6 +32,40 @@ describe('flow cache', () => {
     const third = await runner.run({ definition, run, redactor: new Redactor() });
     expect(third.status).toBe('failed');
     expect(third.error?.code).toBe('UNKNOWN_BLOCK_TYPE');
+  });
+
+  it('a deeply frozen definition is known by identity; one frozen only on top is read as text', async () => {
+    const deepFreeze = <T>(v: T): T => {
+      if (typeof v === 'object' && v !== null) {
+        for (const child of Object.values(v)) deepFreeze(child);
+        Object.freeze(v);
+      }
+      return v;
+    };
+    const cache = new FlowCache();
+    const frozen = deepFreeze(setFlow({ n: 1 }));
+    const first = cache.compile(frozen);
+    expect(first.ok).toBe(true);
+    expect(cache.compile(frozen)).toBe(first);
+    // known by identity: not even serialised again
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      cache.compile(frozen);
+      expect(stringify).not.toHaveBeenCalled();
+    } finally {
+      stringify.mockRestore();
+    }
+
+    // frozen on top, changeable inside: never trusted by identity
+    const shallow = Object.freeze(setFlow({ n: 1 }));
+    const runner = createRunner({ plugins: builtinPlugins() });
+    expect((await runner.run({ definition: shallow, run, redactor: new Redactor() })).output).toEqual({
+      x: { n: 1 },
+    });
+    (shallow.blocks[0]!.config as { values: { x: { n: number } } }).values.x.n = 2;
+    expect((await runner.run({ definition: shallow, run, redactor: new Redactor() })).output).toEqual({
+      x: { n: 2 },
+    });
   });
 
   it('what one caller changes later never reaches another run of an equal definition', async () => {

@@ -4,7 +4,9 @@
 // then skip zod entirely. Keyed by the definition's JSON text, so a definition changed in place
 // or loaded again is parsed again whenever its content differs; bounded (oldest out first).
 // The cache parses its own copy of that text, so nothing it keeps is shared with a caller
-// (a caller changing its object later cannot change what another run executes).
+// (a caller changing its object later cannot change what another run executes). A definition
+// that is deeply frozen (the stores hand out frozen records) can never change, so it is also
+// known by identity, and its runs skip even the JSON text.
 import { flowDefinitionSchema } from './flow-schema';
 import type { BlockDefinition, BlockPlugin, FlowDefinition } from './types';
 
@@ -30,6 +32,8 @@ export interface FlowCacheOptions {
 
 export class FlowCache {
   readonly #byText = new Map<string, CompiledFlow>();
+  /** deeply frozen definitions seen before (they cannot change, and go when they are dropped) */
+  readonly #byObject = new WeakMap<object, CompiledFlow>();
   readonly #maxEntries: number;
   readonly #maxChars: number;
   #chars = 0;
@@ -41,6 +45,17 @@ export class FlowCache {
 
   /** The parsed definition (or why it is invalid). */
   compile(definition: unknown): CompiledFlow {
+    const frozen = typeof definition === 'object' && definition !== null && Object.isFrozen(definition);
+    if (frozen) {
+      const known = this.#byObject.get(definition);
+      if (known) return known;
+    }
+    const compiled = this.#compileText(definition);
+    if (frozen && isDeepFrozen(definition, new Set())) this.#byObject.set(definition, compiled);
+    return compiled;
+  }
+
+  #compileText(definition: unknown): CompiledFlow {
     let text: string | undefined;
     try {
       text = JSON.stringify(definition);
@@ -62,6 +77,17 @@ export class FlowCache {
     }
     return compiled;
   }
+}
+
+function isDeepFrozen(value: object, seen: Set<object>): boolean {
+  if (!Object.isFrozen(value)) return false;
+  if (seen.has(value)) return true;
+  seen.add(value);
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && !isDeepFrozen(child, seen)) return false;
+  }
+  return true;
 }
 
 function compileFlow(input: unknown): CompiledFlow {

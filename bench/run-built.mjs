@@ -33,9 +33,14 @@ const externals = {
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData === 'inner' || args.kind === 'entry-point') return undefined;
       const bare = !args.path.startsWith('.') && !path.isAbsolute(args.path);
-      if (args.path.startsWith('node:') || builtins.has(args.path)) return { path: args.path, external: true };
+      if (args.path.startsWith('node:') || builtins.has(args.path))
+        return { path: args.path, external: true };
       if (bare && args.path.startsWith('@flowsafe/')) return undefined; // ours: bundled in
-      const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        pluginData: 'inner',
+      });
       if (resolved.errors.length > 0) return { errors: resolved.errors };
       if (bare || resolved.path.includes(`${path.sep}node_modules${path.sep}`))
         return { path: pathToFileURL(resolved.path).href, external: true };
@@ -43,7 +48,6 @@ const externals = {
     });
   },
 };
-
 
 await build({
   entryPoints: [path.join(here, `${name}.ts`)],

@@ -1,7 +1,13 @@
-// The undici step: one request() per hop through the given dispatcher, a per-block timeout that
+// The undici step: one dispatch per hop through the given dispatcher, a per-block timeout that
 // also follows the run's signal, a response size limit, and redirects followed by hand so that
 // egress is re-checked on every hop and headers that carried a secret never cross origins.
-import { type Dispatcher, request } from 'undici';
+//
+// Each hop goes through undici's Dispatcher.dispatch with a handler of our own that collects the
+// body into a buffer within the size limit: the whole answer is read anyway (it is scrubbed as
+// one text), so request()'s body stream, its async resource and its per-request abort signal
+// would be work with nothing to show for it. The handler's abort callback stops a hop on the
+// timeout, on the run's cancellation and at the size limit.
+import { type Dispatcher, util } from 'undici';
 import { ApiBlockError } from './errors';
 import { upstreamError } from './upstream-error';
 
@@ -42,16 +48,36 @@ export interface RawResponse {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const CROSS_ORIGIN_DROP = ['authorization', 'cookie', 'proxy-authorization'];
 
+/** One hop's answer, its body read whole. */
+interface Hop {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** The hop in flight: stop() ends it (before or after undici connected it). */
+interface Flight {
+  stop(reason: Error): void;
+}
+
+/** Why a dispatch was stopped from our side (never shown: mapped to a step error). */
+class Stopped extends Error {
+  constructor(readonly why: 'timeout' | 'cancelled') {
+    super(why);
+  }
+}
+
 /** Send a request and follow its redirects; the body is read whole, within the size limit. */
 export async function dispatchRequest(req: OutgoingRequest, opts: DispatchOptions): Promise<RawResponse> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, opts.timeoutMs);
-  const onAbort = (): void => controller.abort();
-  if (opts.signal.aborted) controller.abort();
+  let flight: Flight | undefined;
+  let stopped: Stopped | undefined;
+  const stop = (reason: Stopped): void => {
+    stopped ??= reason;
+    flight?.stop(reason);
+  };
+  const timer = setTimeout(() => stop(new Stopped('timeout')), opts.timeoutMs);
+  const onAbort = (): void => stop(new Stopped('cancelled'));
+  if (opts.signal.aborted) onAbort();
   else opts.signal.addEventListener('abort', onAbort, { once: true });
 
   let { url, method, body, dispatcher } = req;
@@ -63,25 +89,15 @@ export async function dispatchRequest(req: OutgoingRequest, opts: DispatchOption
   let dispatcherSecrets = req.dispatcherSecrets;
   try {
     for (let hop = 0; ; hop++) {
-      const res = await request(url, {
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body,
-        dispatcher,
-        signal: controller.signal,
-        headersTimeout: opts.timeoutMs,
-        bodyTimeout: opts.timeoutMs,
+      if (stopped) throw stopped;
+      const res = await new Promise<Hop>((resolve, reject) => {
+        flight = sendHop(dispatcher, url, { method, headers, body }, opts, resolve, reject);
       });
+      flight = undefined;
       const location = res.headers.location;
-      if (!REDIRECTS.has(res.statusCode) || typeof location !== 'string') {
-        const length = Number(res.headers['content-length']);
-        if (length > opts.maxResponseBytes) {
-          res.body.destroy();
-          throw tooLarge(opts.maxResponseBytes);
-        }
-        return { status: res.statusCode, headers: res.headers, body: await readLimited(res.body, opts), url };
+      if (!REDIRECTS.has(res.status) || typeof location !== 'string') {
+        return { status: res.status, headers: res.headers, body: res.body, url };
       }
-      await res.body.dump();
       if (hop >= opts.maxRedirects) {
         throw new ApiBlockError('TOO_MANY_REDIRECTS', `more than ${opts.maxRedirects} redirects`);
       }
@@ -89,12 +105,12 @@ export async function dispatchRequest(req: OutgoingRequest, opts: DispatchOption
       try {
         next = new URL(location, url);
       } catch {
-        throw new ApiBlockError('REDIRECT_REFUSED', `redirect ${res.statusCode} to an invalid location`);
+        throw new ApiBlockError('REDIRECT_REFUSED', `redirect ${res.status} to an invalid location`);
       }
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
         throw new ApiBlockError(
           'REDIRECT_REFUSED',
-          `redirect ${res.statusCode} to ${next.protocol} is not followed`,
+          `redirect ${res.status} to ${next.protocol} is not followed`,
         );
       }
       if (!copied) {
@@ -102,7 +118,7 @@ export async function dispatchRequest(req: OutgoingRequest, opts: DispatchOption
         secretHeaders = new Map(secretHeaders);
         copied = true;
       }
-      const keepBody = res.statusCode === 307 || res.statusCode === 308;
+      const keepBody = res.status === 307 || res.status === 308;
       if (!keepBody) {
         if (method !== 'HEAD') method = 'GET';
         body = undefined;
@@ -114,7 +130,7 @@ export async function dispatchRequest(req: OutgoingRequest, opts: DispatchOption
         if (bodySecrets.length > 0) {
           throw new ApiBlockError(
             'REDIRECT_REFUSED',
-            `redirect ${res.statusCode} to ${next.host} would resend a body carrying secret ${bodySecrets.join(', ')}`,
+            `redirect ${res.status} to ${next.host} would resend a body carrying secret ${bodySecrets.join(', ')}`,
           );
         }
         for (const name of [...secretHeaders.keys(), ...CROSS_ORIGIN_DROP]) {
@@ -128,37 +144,90 @@ export async function dispatchRequest(req: OutgoingRequest, opts: DispatchOption
         ...new Set([...[...secretHeaders.values()].flat(), ...bodySecrets, ...dispatcherSecrets]),
       ];
       opts.checkHop(next, carried);
-      opts.log(`${res.statusCode} redirect to ${next.origin}${next.pathname}`);
+      opts.log(`${res.status} redirect to ${next.origin}${next.pathname}`);
       url = next;
     }
   } catch (err) {
     if (err instanceof ApiBlockError) throw err;
-    if (opts.signal.aborted && !timedOut) throw new ApiBlockError('CANCELLED', 'the run was cancelled');
-    throw upstreamError(err, `request to ${url.host}`, timedOut);
+    if (stopped?.why === 'cancelled') throw new ApiBlockError('CANCELLED', 'the run was cancelled');
+    throw upstreamError(err, `request to ${url.host}`, stopped?.why === 'timeout');
   } finally {
     clearTimeout(timer);
     opts.signal.removeEventListener('abort', onAbort);
   }
 }
 
-function tooLarge(max: number): ApiBlockError {
-  return new ApiBlockError('RESPONSE_TOO_LARGE', `the response is larger than the limit of ${max} bytes`);
-}
-
-function readLimited(body: Dispatcher.ResponseData['body'], opts: DispatchOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
+/** One request through undici's handler interface; the answer is collected within the limit. */
+function sendHop(
+  dispatcher: Dispatcher,
+  url: URL,
+  req: { method: string; headers: Record<string, string>; body: string | undefined },
+  opts: DispatchOptions,
+  resolve: (hop: Hop) => void,
+  reject: (err: unknown) => void,
+): Flight {
+  const max = opts.maxResponseBytes;
+  let abort: ((err: Error) => void) | undefined;
+  let failed: Error | undefined;
+  let settled = false;
+  let status = 0;
+  let headers: Record<string, string | string[] | undefined> = {};
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const fail = (err: Error): void => {
+    if (settled) return;
+    settled = true;
+    failed = err;
+    abort?.(err);
+    reject(err);
+  };
+  const handler: Dispatcher.DispatchHandler = {
+    onConnect(fn: (err?: Error) => void) {
+      abort = fn;
+      if (failed) fn(failed);
+    },
+    onHeaders(statusCode: number, rawHeaders: Buffer[]) {
+      if (statusCode < 200) return true; // 1xx: the answer follows
+      status = statusCode;
+      headers = util.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>;
+      if (Number(headers['content-length']) > max) fail(tooLarge(max));
+      return !settled;
+    },
+    onData(chunk: Buffer) {
       size += chunk.length;
-      if (size > opts.maxResponseBytes) {
-        body.destroy();
-        reject(tooLarge(opts.maxResponseBytes));
-        return;
+      if (size > max) {
+        fail(tooLarge(max));
+        return false;
       }
       chunks.push(chunk);
-    });
-    body.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    body.on('error', reject);
-  });
+      return true;
+    },
+    onComplete() {
+      if (settled) return;
+      settled = true;
+      resolve({ status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+    },
+    onError(err: Error) {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    },
+  };
+  dispatcher.dispatch(
+    {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: req.headers,
+      body: req.body ?? null,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    },
+    handler,
+  );
+  return { stop: fail };
+}
+
+function tooLarge(max: number): ApiBlockError {
+  return new ApiBlockError('RESPONSE_TOO_LARGE', `the response is larger than the limit of ${max} bytes`);
 }

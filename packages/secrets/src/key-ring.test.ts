@@ -133,6 +133,17 @@ describe('invariant 1: sealed values are bound to their place and authenticated'
     }
   });
 
+  it('a flipped bit in a frozen wrapped data key (as stores hand them out) fails to open too', () => {
+    const wrapped = Object.freeze(ring.newDataKey());
+    const sealed = ring.seal(wrapped, ctx, 'text', 'canary-frozen-dek');
+    expect(ring.open(wrapped, ctx, 'text', sealed)).toBe('canary-frozen-dek');
+    expect(ring.open(wrapped, ctx, 'text', sealed)).toBe('canary-frozen-dek');
+    for (const part of ['iv', 'ct', 'tag'] as const) {
+      const altered = Object.freeze({ ...wrapped, [part]: flipBit(wrapped[part], 3) });
+      expectAuthFailure(() => ring.open(altered, ctx, 'text', sealed), 'canary-frozen-dek');
+    }
+  });
+
   it('refuses a sealed value with missing or unexpected fields', () => {
     const wrapped = ring.newDataKey();
     const sealed = ring.seal(wrapped, ctx, 'basic', { username: 'user-name', password: 'pass-word' });

@@ -58,6 +58,8 @@ export class KeyRing {
   private readonly current: MasterKey;
   private readonly keys = new Map<string, MasterKey>();
   private readonly deks = new LruCache<string, KeyObject>(DEK_CACHE_SIZE);
+  /** the cache key of a frozen wrapped key (a store record: it cannot change), built once */
+  private readonly cacheKeys = new WeakMap<WrappedKey, string>();
 
   /** `previous` keys can still unwrap data keys wrapped before a rotation. */
   constructor(current: MasterKey, previous: MasterKey[] = []) {
@@ -192,7 +194,11 @@ export class KeyRing {
 
   /** The unwrapped data key, from the bounded cache when it was used recently. */
   private dataKey(wrapped: WrappedKey): KeyObject {
-    const cacheKey = `${wrapped.kekId}.${wrapped.iv}.${wrapped.ct}.${wrapped.tag}`;
+    let cacheKey = this.cacheKeys.get(wrapped);
+    if (cacheKey === undefined) {
+      cacheKey = `${wrapped.kekId}.${wrapped.iv}.${wrapped.ct}.${wrapped.tag}`;
+      if (Object.isFrozen(wrapped)) this.cacheKeys.set(wrapped, cacheKey);
+    }
     const cached = this.deks.get(cacheKey);
     if (cached !== undefined) return cached;
 

@@ -93,7 +93,8 @@ async function main(): Promise<void> {
       environment: 'default',
     };
     const meta: SecretMeta = allowedHosts ? { name, type, allowedHosts } : { name, type };
-    stored.set(name, { meta, wrapped, sealed: ring.seal(wrapped, ctx, type, value) });
+    // frozen, as the stores hand out their records
+    stored.set(name, deepFreeze({ meta, wrapped, sealed: ring.seal(wrapped, ctx, type, value) }));
     redactor.addSecret(name, value);
   };
   addSecret('API_KEY', 'text', `key_${randomUUID()}`, ['127.0.0.1']);

@@ -8,6 +8,7 @@ export interface StringRedactor {
 }
 
 export function deepRedact<T>(value: T, r: StringRedactor): T {
+  if (typeof value === 'string') return r.redact(value) as T;
   return walk(value, r, new Map()) as T;
 }
 

@@ -41,7 +41,9 @@ function roundMs(ms: number): number {
 
 /** A number as the record keeps it: the number, or a redacted string if its digits hold a value. */
 function redactNumber(redactor: Redactor, n: number): number {
-  return redactor.redactJson(n);
+  const text = String(n);
+  const red = redactor.redact(text);
+  return red === text ? n : (red as unknown as number);
 }
 
 function messageOf(err: unknown): string {

@@ -637,8 +637,11 @@ describe('redaction in the executor', () => {
     });
     const ok = await runner.run({
       ...baseOptions({ start: 'f', blocks: [{ id: 'f', type: 'finish', config: {} }] }),
+      run: { ...run, actor: `user-${CANARY}`, flowId: `flow-${digits}` },
       redactor: r,
     });
+    expect(ok.actor).toBe('user-[REDACTED:API_TOKEN]');
+    expect(ok.flowId).toBe('flow-[REDACTED:PIN]');
     expect(JSON.stringify(ok)).not.toContain(CANARY);
     expect(JSON.stringify(ok)).not.toContain(digits);
     expect(ok.output).toEqual({

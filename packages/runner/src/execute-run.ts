@@ -115,18 +115,18 @@ export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<
   // parts, variables and output), so the final record needs a pass of its own only when the
   // redactor learned a value during the run (an access token fetched by a block).
   const version = redactor.version;
-  const initial: RunRecord = {
-    id: run.runId,
-    flowId: run.flowId,
-    projectId: run.projectId,
-    environment: run.environment,
+  const r = (text: string): string => redactor.redact(text);
+  const record: RunRecord = {
+    id: r(run.runId),
+    flowId: r(run.flowId),
+    projectId: r(run.projectId),
+    environment: r(run.environment),
     status: 'running',
-    queuedAt: opts.queuedAt ?? startedAt,
+    queuedAt: r(opts.queuedAt ?? startedAt),
     startedAt,
     steps: [],
   };
-  if (run.actor !== undefined) initial.actor = run.actor;
-  const record = redactor.redactJson(initial);
+  if (run.actor !== undefined) record.actor = r(run.actor);
 
   const save = async (snapshot: RunRecord): Promise<void> => {
     if (!deps.sink) return;

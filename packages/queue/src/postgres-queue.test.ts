@@ -468,6 +468,25 @@ describe('postgres queue', () => {
     expect(await api.cancel(job.runId)).toBe(false);
   });
 
+  it('waitFor in a worker process (which does not listen for "finished" notifications) reads the store', async () => {
+    const store = new Map<string, RunRecord>();
+    const lookup = async (runId: string) => store.get(runId);
+    const worker = await open({
+      role: 'worker',
+      lookup,
+      execute: async (job) => {
+        const record = recordOf(job, 'succeeded');
+        store.set(job.runId, record);
+        return record;
+      },
+    });
+    const job = makeJob();
+    const waiting = worker.waitFor(job.runId, 10_000);
+    await worker.enqueue(job);
+    expect(await waiting).toMatchObject({ id: job.runId, status: 'succeeded' });
+    expect(await worker.waitFor(makeJob().runId, 300)).toBeUndefined();
+  });
+
   it('cancel of a queued run from an API process removes the job', async () => {
     const cancelled: RunJob[] = [];
     const api = await open({

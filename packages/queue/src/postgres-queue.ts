@@ -206,6 +206,9 @@ function graphileLogger(logger: RunnerLogger | undefined): Logger {
 export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueue {
   const { role, logger } = options;
   const works = role === 'worker' || role === 'both';
+  // only processes that answer API calls wait for runs: a worker's connection does not LISTEN
+  // for "finished" notifications (each carries a whole record), and its waitFor polls the store
+  const listensDone = role !== 'worker';
   const execute = options.execute;
   if (works && !execute) throw new QueueError('INVALID_JOB', `a ${role} queue needs an execute function`);
   if (!options.pool && !options.connectionString) {
@@ -584,6 +587,14 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
       const local = recent.get(runId);
       if (local) return local;
       if (!(ms > 0)) return finishedRecord(runId);
+      if (!listensDone) {
+        const deadline = Date.now() + Math.min(ms, MAX_TIMER_MS);
+        for (;;) {
+          const record = recent.get(runId) ?? (await finishedRecord(runId));
+          if (record || Date.now() >= deadline) return record;
+          await sleep(Math.min(250, Math.max(1, deadline - Date.now())));
+        }
+      }
       const epoch = enqueuedHere.get(runId);
       enqueuedHere.delete(runId);
       const unnoticed =
@@ -678,7 +689,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): PostgresQueu
         await ensureLeaseTable(pool);
         listener = createPostgresListener({
           pool,
-          channels: works ? [DONE_CHANNEL, CANCEL_CHANNEL] : [DONE_CHANNEL],
+          channels: [...(listensDone ? [DONE_CHANNEL] : []), ...(works ? [CANCEL_CHANNEL] : [])],
           onNotify,
           onReconnect: () => {
             listenEpoch += 1;

@@ -17,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startTestPostgres } from '../test/utils/postgres';
@@ -35,6 +35,7 @@ import {
 } from '../test/e2e/postgres-cluster';
 
 const CONCURRENCY = 32;
+const cores = availableParallelism();
 const TOTAL = Number(process.env.BENCH_SCALE_TOTAL ?? 3000);
 const WARMUP = 300;
 const WORKER_CONCURRENCY = Number(process.env.BENCH_SCALE_WORKER_CONCURRENCY ?? 16);
@@ -127,6 +128,14 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU seconds the whole machine spent busy (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+  const f = (cpu ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / 100;
 }
 
 /** CPU seconds of the PostgreSQL server: the postmaster, its live children and its reaped ones. */
@@ -250,12 +259,17 @@ async function main(): Promise<void> {
       const cpu0 = [api.proc, ...ws].map((p) => cpuSeconds(p.child.pid));
       const pgCpu0 = await pgServerCpuSeconds(pgServer.adminUrl);
       const benchCpu0 = process.cpuUsage();
+      const busy0 = machineBusySeconds();
+      const wall0 = performance.now();
       let result: Phase & { idle?: Phase };
       try {
         result = await measure(api.url, t, upstream.url, workers === 2);
         const cpu = [api.proc, ...ws].map((p, i) => round(cpuSeconds(p.child.pid) - cpu0[i]!, 2));
         const pgCpu = (await pgServerCpuSeconds(pgServer.adminUrl)) - pgCpu0;
         const benchCpu = process.cpuUsage(benchCpu0);
+        const wall = (performance.now() - wall0) / 1000;
+        const busy = machineBusySeconds() - busy0;
+        const ours = cpu.reduce((a, b) => a + b, 0) + pgCpu + (benchCpu.user + benchCpu.system) / 1e6;
         const runs = WARMUP + TOTAL + (result.idle ? IDLE_RUNS : 0);
         const per1000 = (s: number) => round((s * 1000) / runs, 2);
         console.log(
@@ -264,7 +278,7 @@ async function main(): Promise<void> {
             .map((c) => round((c * 1000) / runs, 2))
             .join(
               ' + ',
-            )}, postgres ${per1000(pgCpu)}, bench client + upstream ${per1000((benchCpu.user + benchCpu.system) / 1e6)}`,
+            )}, postgres ${per1000(pgCpu)}, bench client + upstream ${per1000((benchCpu.user + benchCpu.system) / 1e6)}; machine busy ${round((busy / wall / cores) * 100)}% of ${cores} cores, ${round(((busy - ours) / wall / cores) * 100)}% not ours`,
         );
       } finally {
         await Promise.all(ws.map((w) => w.stop()));

@@ -5,10 +5,11 @@
 // compacted (rewritten atomically with the newest `limit` records) once it outgrows the
 // limit by a margin. A torn last line (a crash mid-append) is cut off with a warning.
 //
-// Writes go through one open file handle (O_APPEND) per file. Appends queue up and are
-// written together (group commit): the queue is written once the current turn of the event
-// loop has handed out its work (setImmediate), or after a job in flight (loading, opening, a
-// compaction, a removal) — so the runs finishing in one turn cost one write(2), not one each.
+// Writes go through one open file handle (O_APPEND) per file. The first append of a turn of
+// the event loop with nothing in flight is written at once; the appends that follow it in the
+// same turn queue up and are written together (group commit) once the turn has handed out its
+// work (setImmediate), as are lines that arrive while a job is in flight (loading, opening, a
+// compaction, a removal) — so the runs finishing in one turn cost two write(2)s, not one each.
 // An append resolves once its line has been handed to the OS (it survives a killed process),
 // and the index only ever holds what the file holds. The index keeps each record's
 // JSON line (the text that was written) and parses it when a record is read.
@@ -66,6 +67,10 @@ export class AppendLog<T extends { id: string }> {
   /** lines waiting for the next write */
   private queue: Pending[] = [];
   private draining = false;
+  /** removal and close jobs not yet finished (a drain shows as `draining`) */
+  private jobs = 0;
+  /** a line was written at once in this turn of the event loop (later ones are batched) */
+  private turnWritten = false;
   /** the drain of the queued lines, waiting for the end of this turn of the event loop */
   private scheduled: NodeJS.Immediate | undefined;
   private handle: FileHandle | undefined;
@@ -86,6 +91,28 @@ export class AppendLog<T extends { id: string }> {
 
   /** Appends a record already serialised as one JSON line (no newline) with this id. */
   appendLine(id: string, line: string): Promise<void> {
+    const state = this.loaded;
+    const fh = this.handle;
+    if (
+      !this.turnWritten &&
+      !this.draining &&
+      this.jobs === 0 &&
+      state !== undefined &&
+      fh !== undefined &&
+      !this.compactionDue(state, id)
+    ) {
+      // the first append of this turn with nothing queued or in flight: write now (a lone
+      // append waits for nothing); the ones that follow in this turn share the next write
+      try {
+        this.writeOpen(fh, Buffer.from(`${line}\n`, 'utf8'));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      this.index(state, id, line);
+      this.turnWritten = true;
+      setImmediate(this.endTurn);
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ id, line, resolve, reject });
       if (!this.draining) {
@@ -95,6 +122,10 @@ export class AppendLog<T extends { id: string }> {
       }
     });
   }
+
+  private readonly endTurn = (): void => {
+    this.turnWritten = false;
+  };
 
   /** Starts the drain scheduled by an append (at once when a job must come after it). */
   private startDrain(): void {
@@ -162,10 +193,24 @@ export class AppendLog<T extends { id: string }> {
     return run;
   }
 
-  /** A serial job other than a drain (after the lines already appended). */
+  /** A serial job other than a drain (after the lines already appended); counted until done. */
   private job(fn: () => Promise<void>): Promise<void> {
     this.startDrain(); // lines appended before this job are written before it
-    return this.serial(fn);
+    this.jobs++;
+    return this.serial(async () => {
+      try {
+        await fn();
+      } finally {
+        this.jobs--;
+      }
+    });
+  }
+
+  private compactionDue(state: LogState<T>, id: string): boolean {
+    const { limit } = this.options;
+    const margin = Math.max(100, Math.ceil(limit / 2));
+    const entries = state.entries.size + (state.entries.has(id) ? 0 : 1);
+    return entries > limit + margin || state.lines + 1 > 2 * limit + margin;
   }
 
   /** Writes queued lines, one write per batch, until the queue is empty. */

@@ -10,6 +10,7 @@ import { authenticate } from './auth';
 import { limitBodyDepth } from './body-depth';
 import { type AppContext, responseRedactor } from './context';
 import { ServerError, toErrorResponse } from './errors';
+import { jsonBody } from './json-body';
 import { requestLogger } from './logger';
 import { openApiDocument } from './openapi';
 import { auditRoutes } from './routes/audit';
@@ -25,6 +26,8 @@ import { settingRoutes } from './routes/settings';
 import { workspaceRoutes } from './routes/workspaces';
 
 export const BODY_LIMIT = '1mb';
+/** the same limit in bytes (body-parser reads '1mb' as 1 MiB) */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface AppOptions {
   /** the built editor (apps/editor/dist); served at / with SPA fallback when it exists */
@@ -70,7 +73,7 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
   app.use(
     '/api',
     requireJsonBody,
-    express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' }),
+    jsonBody(BODY_LIMIT_BYTES, express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' })),
     limitBodyDepth,
   );
   app.use('/api', authenticate(ctx.store));

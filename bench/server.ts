@@ -4,14 +4,13 @@
 // upstream call with raw undici. Both at concurrency 16 over >= 3,000 requests each, after a
 // warm-up, in alternating rounds so machine drift hits both; rates and the ratio are medians
 // over the rounds. Run records and audit events go to a real lowdb store in a temp dir; request
-// logs are written (to a discarding stream). Last line: one JSON object.
+// logs are written (by pino to /dev/null, as to stdout in production). Last line: one JSON object.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 // express and its types live in apps/server (the root package does not depend on them)
 import type expressTypes from '../apps/server/node_modules/@types/express';
 import { Agent, request } from '../apps/server/node_modules/undici/index.js';
@@ -19,8 +18,9 @@ import { Redactor } from '@flowsafe/redact';
 import { MasterKey } from '@flowsafe/secrets';
 import { bootstrap, createApp, createServerLogger, createServices } from '@flowsafe/server';
 
-// the server's own express, resolved from @flowsafe/server
-const express = createRequire(import.meta.resolve('@flowsafe/server'))('express') as typeof expressTypes;
+// the server's own express and pino, resolved from @flowsafe/server
+const serverRequire = createRequire(import.meta.resolve('@flowsafe/server'));
+const express = serverRequire('express') as typeof expressTypes;
 const CONCURRENCY = 16;
 const TOTAL = Number(process.env.BENCH_SERVER_TOTAL ?? 3000);
 const ROUNDS = 6;
@@ -55,7 +55,9 @@ async function main(): Promise<void> {
     bootstrapToken: TOKEN,
   });
   const global = new Redactor();
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  // request logs go where `flowsafe start` sends them, through pino's own destination (sonic-boom
+  // on a file descriptor), here /dev/null
+  const sink = serverRequire('pino').destination({ dest: '/dev/null', sync: false }) as NodeJS.WritableStream;
   const logger = createServerLogger(global, { level: 'info', destination: sink });
   const services = await createServices({
     store,

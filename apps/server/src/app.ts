@@ -56,11 +56,15 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
   app.set('query parser', 'simple');
   app.set('etag', false);
 
-  if (opts.logRequests !== false) app.use(requestLogger(ctx.logger));
-  app.use(redactJsonResponses((req) => responseRedactor(ctx, (req as Request).res as Response)));
-  app.use((_req, res, next) => {
+  // logging, response redaction and the nosniff header in one layer (every request passes it)
+  const logRequest = opts.logRequests !== false ? requestLogger(ctx.logger) : undefined;
+  const redactResponses = redactJsonResponses((req) =>
+    responseRedactor(ctx, (req as Request).res as Response),
+  );
+  app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
+    logRequest?.(req, res, () => undefined);
+    redactResponses(req, res, next);
   });
 
   app.get('/healthz', (_req, res) => {

@@ -236,7 +236,11 @@ async function walk(
     try {
       const plugin = deps.plugins.get(block.type);
       if (!plugin) throw new RunnerError('UNKNOWN_BLOCK_TYPE', `unknown block type "${block.type}"`);
-      const config = await parseBlockConfig(compiled, plugin);
+      // parsed once per compiled block; later runs take it without a trip through the microtask queue
+      const config =
+        compiled.config !== undefined && compiled.plugin === plugin
+          ? compiled.config
+          : await parseBlockConfig(compiled, plugin);
       if (!config.ok) throw new RunnerError('FLOW_INVALID', config.message);
       const ctx: BlockContext = {
         run: opts.run,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeyRing, type SealContext, type SealedValue } from './key-ring';
+import { createCipheriv, type KeyObject, randomBytes } from 'node:crypto';
+import { KeyRing, type SealContext, type SealedValue, type WrappedKey } from './key-ring';
 import { MasterKey } from './master-key';
 import type { SecretType, SecretValue } from './secret-model';
 import { SecretsError } from './secrets-error';
@@ -38,6 +39,29 @@ function expectAuthFailure(fn: () => unknown, secret: string): void {
   expect((caught as SecretsError).code).toBe('SEAL_AUTH_FAILED');
   expect((caught as SecretsError).message).not.toContain(secret);
   expect(String((caught as SecretsError).cause ?? '')).not.toContain(secret);
+}
+
+/** A value sealed the earlier way, one blob per field (AAD …/<field>), with the ring's data key. */
+function sealFieldByField(
+  ring: KeyRing,
+  wrapped: WrappedKey,
+  c: SealContext,
+  fields: Record<string, string>,
+): SealedValue {
+  const dek = (ring as unknown as { dataKey(w: WrappedKey): KeyObject }).dataKey(wrapped);
+  const out: SealedValue = {};
+  for (const [field, text] of Object.entries(fields)) {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', dek, iv, { authTagLength: 16 });
+    cipher.setAAD(Buffer.from(`${c.workspaceId}/${c.projectId}/${c.secretId}/${c.environment}/${field}`));
+    const ct = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+    out[field] = {
+      iv: iv.toString('base64'),
+      ct: ct.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+    };
+  }
+  return out;
 }
 
 function flipBit(b64: string, bit: number): string {
@@ -78,11 +102,33 @@ describe('invariant 1: sealed values are bound to their place and authenticated'
     expectAuthFailure(() => ring.open(wrapped, { ...ctx, ...change }, 'text', sealed), secret);
   });
 
-  it('a field moved to another field fails to open', () => {
+  it('the fields of a value are sealed together, in one blob bound to the field name "fields"', () => {
     const wrapped = ring.newDataKey();
     const sealed = ring.seal(wrapped, ctx, 'basic', { username: 'user-name', password: 'pass-word' });
-    const swapped: SealedValue = { username: sealed.password!, password: sealed.username! };
+    expect(Object.keys(sealed)).toEqual(['fields']);
+    // the blob under another field name no longer matches its AAD
+    expectAuthFailure(
+      () => ring.open(wrapped, ctx, 'basic', { username: sealed.fields!, password: sealed.fields! }),
+      'pass-word',
+    );
+  });
+
+  it('values sealed field by field (the earlier format) still open, and their fields cannot be swapped', () => {
+    const wrapped = ring.newDataKey();
+    const basic = sealFieldByField(ring, wrapped, ctx, { username: 'user-name', password: 'pass-word' });
+    expect(ring.open(wrapped, ctx, 'basic', basic)).toEqual({ username: 'user-name', password: 'pass-word' });
+    const oauth2Value = {
+      clientId: 'client-1',
+      clientSecret: 'cs-secret-1',
+      tokenUrl: 'https://a.example/t',
+    };
+    const oauth2 = sealFieldByField(ring, wrapped, ctx, oauth2Value);
+    expect(ring.open(wrapped, ctx, 'oauth2', oauth2)).toEqual(oauth2Value);
+
+    const swapped: SealedValue = { username: basic.password!, password: basic.username! };
     expectAuthFailure(() => ring.open(wrapped, ctx, 'basic', swapped), 'pass-word');
+    // a field blob renamed to the packed name does not open either
+    expectAuthFailure(() => ring.open(wrapped, ctx, 'basic', { fields: basic.password! }), 'pass-word');
   });
 
   it("a value moved to another secret's data key fails to open", () => {
@@ -147,12 +193,15 @@ describe('invariant 1: sealed values are bound to their place and authenticated'
   it('refuses a sealed value with missing or unexpected fields', () => {
     const wrapped = ring.newDataKey();
     const sealed = ring.seal(wrapped, ctx, 'basic', { username: 'user-name', password: 'pass-word' });
-    expect(() => ring.open(wrapped, ctx, 'basic', { username: sealed.username! })).toThrow(
-      expect.objectContaining({ code: 'SEALED_VALUE_INVALID' }),
-    );
-    expect(() => ring.open(wrapped, ctx, 'text', sealed)).toThrow(
-      expect.objectContaining({ code: 'SEALED_VALUE_INVALID' }),
-    );
+    const invalid = expect.objectContaining({ code: 'SEALED_VALUE_INVALID' });
+    // packed: nothing beside it; not for a text secret; its fields must be the type's
+    expect(() => ring.open(wrapped, ctx, 'basic', { ...sealed, password: sealed.fields! })).toThrow(invalid);
+    expect(() => ring.open(wrapped, ctx, 'text', sealed)).toThrow(invalid);
+    expect(() => ring.open(wrapped, ctx, 'oauth2', sealed)).toThrow(invalid);
+    // field by field: each required field present, none unknown
+    const legacy = sealFieldByField(ring, wrapped, ctx, { username: 'user-name', password: 'pass-word' });
+    expect(() => ring.open(wrapped, ctx, 'basic', { username: legacy.username! })).toThrow(invalid);
+    expect(() => ring.open(wrapped, ctx, 'text', legacy)).toThrow(invalid);
   });
 
   it('refuses context ids containing "/" (the AAD separator)', () => {

@@ -1,8 +1,10 @@
 // Envelope encryption (SPEC §3 invariants 1 and 2). Each secret has its own data key
-// (DEK) wrapped by the master key (KEK); each field of each value is sealed with
-// AES-256-GCM under the DEK, with a fresh 96-bit IV and AAD binding it to
-// workspaceId/projectId/secretId/environment/field, so a blob moved anywhere else or
-// altered in any bit fails to open with SEAL_AUTH_FAILED.
+// (DEK) wrapped by the master key (KEK); each value is sealed with AES-256-GCM under the DEK,
+// with a fresh 96-bit IV and AAD binding it to workspaceId/projectId/secretId/environment/field,
+// so a blob moved anywhere else or altered in any bit fails to open with SEAL_AUTH_FAILED.
+// A text value is one field (`value`); the fields of a binary, basic or oauth2 value are sealed
+// together as one JSON object under the field name `fields`, so a dispatch opens one blob per
+// secret. Values sealed field by field (before that) still open.
 import {
   createCipheriv,
   createDecipheriv,
@@ -29,7 +31,8 @@ export interface WrappedKey {
   ct: string;
   tag: string;
 }
-/** sealed fields of one value ('value' for text; 'username'/'password' for basic; ...) */
+/** sealed fields of one value: `value` for text, `fields` for the others (older values: one
+ *  blob per field, 'username'/'password' for basic, ...) */
 export type SealedValue = Record<string, SealedBlob>;
 export interface SealContext {
   workspaceId: string;
@@ -46,7 +49,10 @@ const DEK_BYTES = 32;
 /** unwrapped data keys kept (see docs/decisions.md "Data-key cache") */
 const DEK_CACHE_SIZE = 512;
 
-/** Fields stored for each type, in order; optional ones may be absent. */
+/** The field name under which the fields of a non-text value are sealed together. */
+const PACKED = 'fields';
+
+/** Fields of each type, in order; optional ones may be absent. */
 const FIELDS: Record<SecretType, { required: readonly string[]; optional: readonly string[] }> = {
   text: { required: ['value'], optional: [] },
   binary: { required: ['base64'], optional: ['filename'] },
@@ -131,19 +137,19 @@ export class KeyRing {
     }
     if (typeof value !== 'object' || value === null) throw shapeError(type);
     const record = value as unknown as Record<string, unknown>;
-    const sealed: SealedValue = {};
+    const plain: Record<string, string> = {};
     for (const field of fields.required) {
-      const plain = record[field];
-      if (typeof plain !== 'string') throw shapeError(type, field);
-      sealed[field] = sealField(dek, prefix, field, plain);
+      const text = record[field];
+      if (typeof text !== 'string') throw shapeError(type, field);
+      plain[field] = text;
     }
     for (const field of fields.optional) {
-      const plain = record[field];
-      if (plain === undefined) continue;
-      if (typeof plain !== 'string') throw shapeError(type, field);
-      sealed[field] = sealField(dek, prefix, field, plain);
+      const text = record[field];
+      if (text === undefined) continue;
+      if (typeof text !== 'string') throw shapeError(type, field);
+      plain[field] = text;
     }
-    return sealed;
+    return { [PACKED]: sealField(dek, prefix, PACKED, JSON.stringify(plain)) };
   }
 
   /** Opens a sealed value; SEAL_AUTH_FAILED when any part was altered or moved. */
@@ -151,6 +157,18 @@ export class KeyRing {
     const dek = this.dataKey(wrapped);
     const prefix = aadPrefix(ctx);
     const fields = FIELDS[type];
+    const packed = sealed[PACKED];
+    if (packed !== undefined && type !== 'text') {
+      for (const field of Object.keys(sealed)) {
+        if (field !== PACKED) {
+          throw new SecretsError(
+            'SEALED_VALUE_INVALID',
+            `sealed ${type} value of secret ${ctx.secretId} has an unexpected field ${field}`,
+          );
+        }
+      }
+      return unpack(type, openField(dek, prefix, PACKED, packed, ctx), ctx);
+    }
     for (const field of Object.keys(sealed)) {
       if (!fields.required.includes(field) && !fields.optional.includes(field)) {
         throw new SecretsError(
@@ -237,6 +255,34 @@ export class KeyRing {
     this.deks.set(cacheKey, dek);
     return dek;
   }
+}
+
+/** The fields of a packed value, checked against its type (they were authenticated already). */
+function unpack(type: SecretType, json: string, ctx: SealContext): SecretValue {
+  const invalid = (why: string): SecretsError =>
+    new SecretsError('SEALED_VALUE_INVALID', `sealed ${type} value of secret ${ctx.secretId} ${why}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw invalid('is not a set of fields');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw invalid('is not a set of fields');
+  const record = parsed as Record<string, unknown>;
+  const { required, optional } = FIELDS[type];
+  for (const field of Object.keys(record)) {
+    if (!required.includes(field) && !optional.includes(field))
+      throw invalid(`has an unexpected field ${field}`);
+  }
+  const out: Record<string, string> = {};
+  for (const field of [...required, ...optional]) {
+    const text = record[field];
+    if (text === undefined && optional.includes(field)) continue;
+    if (typeof text !== 'string') throw invalid(`lacks field ${field}`);
+    out[field] = text;
+  }
+  return out as unknown as BinaryValue | BasicValue | OAuth2Value;
 }
 
 function kcvMac(key: MasterKey): Buffer {

@@ -41,6 +41,27 @@ describe('AppendLog (open handle, group commit)', () => {
     expect(await fileRecords()).toHaveLength(300);
   });
 
+  it('group commit: the first append of a turn is written at once, the rest of the turn together after it, in order', async () => {
+    log = new AppendLog<Rec>({ file, limit: 1000 });
+    await log.append({ id: 'warm', n: -1 }); // opens the file
+    await new Promise((resolve) => setImmediate(resolve));
+    const { readFileSync } = await import('node:fs');
+    const lines = (): number => readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+    const l = log;
+    // 50 appends in one turn (one id twice: the later one must win)
+    const pending = Array.from({ length: 50 }, (_, i) => l.append({ id: i === 49 ? 'r0' : `r${i}`, n: i }));
+    expect(lines()).toBe(2); // the first one is in the file already, the others wait for the turn to end
+    await Promise.all(pending);
+    expect(lines()).toBe(51);
+    expect((await fileRecords()).map((r) => r.n)).toEqual([-1, ...Array.from({ length: 50 }, (_, i) => i)]);
+    expect(await log.get('r0')).toEqual({ id: 'r0', n: 49 });
+    // the next turn starts with a write at once again
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = log.append({ id: 'later', n: 50 });
+    expect(lines()).toBe(52);
+    await next;
+  });
+
   it('stores the record as it was when appended (the caller may change it afterwards)', async () => {
     log = new AppendLog<Rec>({ file, limit: 1000 });
     const rec = { id: 'a', n: 1 };

@@ -88,12 +88,12 @@ describe('flowsafe command', () => {
     const refused = await runFlowsafe(['start', '--no-migrate'], { ...env, PORT: '0' });
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toMatch(
-      /^flowsafe: the database needs migrations 001_init, 002_run_input; run `flowsafe migrate`/,
+      /^flowsafe: the database needs migrations 001_init, 002_run_input, 003_run_records_json; run `flowsafe migrate`/,
     );
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     const first = await runFlowsafe(['migrate'], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/applied 2 migrations: 001_init, 002_run_input/);
+    expect(first.stdout).toMatch(/applied 3 migrations: 001_init, 002_run_input, 003_run_records_json/);
     expect(first.stderr).toBe(''); // piped: no progress lines
     const again = await runFlowsafe(['migrate'], env);
     expect(again.code).toBe(0);

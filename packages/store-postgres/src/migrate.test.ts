@@ -62,6 +62,32 @@ describe('migrations', () => {
     }
   });
 
+  test('003 keeps the run records written before it, value for value', async () => {
+    const pool = testPool(await server.createDatabase());
+    try {
+      const all = await loadMigrations();
+      const at = all.findIndex((m) => m.id.startsWith('003_'));
+      expect(at).toBeGreaterThan(0);
+      await migrate(pool, { migrations: all.slice(0, at) });
+      const steps = [
+        { blockId: 'call', status: 'succeeded', response: { body: { z: 1, a: [1, 'ü', null] } } },
+      ];
+      const output = { r: { status: 200 }, n: '1' };
+      const error = { code: 'X', message: 'quote " and \\ backslash' };
+      const input = { n: '1', nested: { k: true } };
+      await pool.query(
+        `INSERT INTO runs (id, project_id, flow_id, environment, status, queued_at, steps, output, error, input)
+         VALUES ('r1', 'p1', 'f1', 'development', 'failed', now(), $1, $2, $3, $4)`,
+        [JSON.stringify(steps), JSON.stringify(output), JSON.stringify(error), JSON.stringify(input)],
+      );
+      await migrate(pool);
+      const { rows } = await pool.query('SELECT steps, output, error, input FROM runs WHERE id = $1', ['r1']);
+      expect(rows[0]).toEqual({ steps, output, error, input });
+    } finally {
+      await pool.end();
+    }
+  });
+
   test('a migration that fails leaves the schema as it was', async () => {
     const pool = testPool(await server.createDatabase());
     try {

@@ -1,8 +1,9 @@
 // Dispatch overhead: one local keep-alive upstream, measured in the same process two ways —
 // (a) raw undici request() through a keep-alive Agent, (b) a flow of one API block (a text
 // secret in a header, a basic-auth secret via auth, a templated JSON body) run through
-// createRunner with run records stored (the lowdb store's runs repo in a temp dir) and secret
-// values opened per dispatch from real AES-256-GCM sealed values through the KeyRing.
+// createRunner with run records stored as the server stores them (its RunRecords over a lowdb
+// store in a temp dir) and secret values opened per dispatch from real AES-256-GCM sealed
+// values through the KeyRing.
 // p50 at concurrency 1 and requests per second at concurrency 32, each measured in rounds in
 // which raw and flow alternate (so machine noise hits both); each figure is the median of its
 // rounds. Last line: one JSON object.
@@ -34,7 +35,7 @@ import {
 
 // Issue 18 figures (egressAndStoreFigures, at the end of this file).
 import { createEgressGuard, parseEgressAllow } from '@flowsafe/api-block';
-import { createServerLogger, createServices, bootstrap } from '@flowsafe/server';
+import { createServerLogger, createServices, bootstrap, RunRecords, recordsSink } from '@flowsafe/server';
 import { startVaultStandIn } from '@flowsafe/secret-stores';
 
 const WARMUP = 500;
@@ -119,16 +120,23 @@ async function main(): Promise<void> {
     },
   };
 
-  let sinkKind = 'lowdb runs repo';
+  // Run records are stored the way `flowsafe start` stores them: through the server's RunRecords
+  // (a run's in-flight snapshots stay in memory unless it is still going after 250 ms; its final
+  // record is appended to the project's run log in the lowdb store).
+  let sinkKind = "the server's RunRecords over the lowdb store";
   let sink: RunSink;
   let closeStore = async (): Promise<void> => {};
   const dataDir = await mkdtemp(join(tmpdir(), 'flowsafe-bench-dispatch-'));
   try {
     const { openLowdbStore } = await import('../packages/store/src/index');
     const store = await openLowdbStore({ dataDir });
-    sink = { save: (record: RunRecord) => store.runs.save(record) };
+    const records = new RunRecords(store, (err) => {
+      throw err;
+    });
+    sink = recordsSink(records);
     closeStore = async () => {
-      await (store as { close?: () => Promise<void> }).close?.();
+      await records.flushAll();
+      await store.close();
     };
   } catch (err) {
     sinkKind = `in-memory (store unavailable: ${(err as Error).message})`;

@@ -6,6 +6,8 @@ export type { AppContext } from './context';
 export { ERROR_STATUS, ServerError, type ErrorCode } from './errors';
 export { createServerLogger } from './logger';
 export { openApiDocument, OPERATIONS } from './openapi';
+export { RunRecords } from './run-records';
+export { recordsSink } from './runs';
 export { createServices, type Services, type ServicesOptions } from './services';
 export { startServer, type RunningServer } from './server';
 export { generateToken, hashToken } from './tokens';

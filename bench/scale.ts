@@ -8,6 +8,7 @@
 // queue (two workers, one run at a time, after the throughput phase): startedAt - queuedAt,
 // where queuedAt is taken by the API just before its one round trip that stores and enqueues
 // the run, and startedAt by the worker's runner as the run begins, so it is an upper bound.
+// The idle phase also prints the p90 and the longest pickup, and how long its runs took.
 // pickupLoadedP50Ms: the same median over the concurrency-32 phase with two workers (includes
 // the wait behind other runs: at 32 runs in flight most of a run's life is waiting for a core).
 // lost: PostgreSQL runs that did not end succeeded.
@@ -45,6 +46,7 @@ const PHASES = new Set((process.env.BENCH_SCALE_PHASES ?? 'embedded,pg1,pg2').sp
 
 interface Phase {
   rps: number;
+  seconds?: number;
   pickups: number[];
   notSucceeded: number;
 }
@@ -103,7 +105,7 @@ async function drive(
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, one));
   const s = (performance.now() - t0) / 1000;
-  return { rps: total / s, pickups, notSucceeded };
+  return { rps: total / s, seconds: s, pickups, notSucceeded };
 }
 
 async function measure(
@@ -195,9 +197,15 @@ async function queriesPerRun(dir: string, runs: number): Promise<Record<string, 
   return out;
 }
 
-function median(values: number[]): number {
+function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? NaN : (sorted[Math.floor(sorted.length / 2)] ?? NaN);
+  return sorted.length === 0
+    ? NaN
+    : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN);
+}
+
+function median(values: number[]): number {
+  return quantile(values, 0.5);
 }
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
@@ -298,7 +306,7 @@ async function main(): Promise<void> {
     );
     const pg2 = PHASES.has('pg2') ? await pgPhase(2) : none;
     console.log(
-      `postgres, 2 workers: ${round(pg2.rps)} runs/s, pickup p50 under load ${round(median(pg2.pickups))} ms, idle ${round(median(pg2.idle?.pickups ?? []))} ms`,
+      `postgres, 2 workers: ${round(pg2.rps)} runs/s, pickup p50 under load ${round(median(pg2.pickups))} ms, idle ${round(median(pg2.idle?.pickups ?? []))} ms (p90 ${round(quantile(pg2.idle?.pickups ?? [], 0.9))}, max ${round(quantile(pg2.idle?.pickups ?? [], 1))}), idle phase ${round((pg2.idle?.seconds ?? NaN) * 1000)} ms`,
     );
     console.log(
       JSON.stringify({

@@ -45,6 +45,10 @@ export const configSchema = z.object({
   FLOWSAFE_DATABASE_URL: databaseUrl.optional(),
   FLOWSAFE_SHUTDOWN_GRACE_MS: millis.default(30_000),
   FLOWSAFE_WORKER_LOST_MS: millis.refine((n) => n >= 300, 'must be at least 300').default(60_000),
+  FLOWSAFE_PG_PREPARED_STATEMENTS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
 });
 
 export interface Config {
@@ -61,6 +65,9 @@ export interface Config {
   shutdownGraceMs: number;
   /** PostgreSQL mode: a run whose worker stopped heartbeating this long is lost */
   workerLostMs: number;
+  /** PostgreSQL mode: name repeated statements so each connection plans them once (off behind
+   *  a pooler that does not keep prepared statements, such as PgBouncer in transaction mode) */
+  pgPreparedStatements: boolean;
 }
 
 /** A configuration problem: `message` is the one line printed before exiting with code 2. */
@@ -109,5 +116,6 @@ export function loadConfig(
     databaseUrl: c.FLOWSAFE_DATABASE_URL,
     shutdownGraceMs: c.FLOWSAFE_SHUTDOWN_GRACE_MS,
     workerLostMs: c.FLOWSAFE_WORKER_LOST_MS,
+    pgPreparedStatements: c.FLOWSAFE_PG_PREPARED_STATEMENTS,
   };
 }

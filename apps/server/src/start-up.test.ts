@@ -116,6 +116,7 @@ describe('start-up', () => {
     ['FLOWSAFE_BOOTSTRAP_TOKEN', 'short'],
     ['FLOWSAFE_EGRESS_ALLOW', '10.0.0.0/99'],
     ['FLOWSAFE_DATABASE_URL', 'mysql://x'],
+    ['FLOWSAFE_PG_PREPARED_STATEMENTS', 'maybe'],
     ['FLOWSAFE_DATABASE_URL', 'mysql://flowsafe:db-password-canary-91@db.internal/flowsafe'],
   ])('bad %s=%s stops start-up with one line and exit code 2', async (name, value) => {
     const child = start({ FLOWSAFE_DATA_DIR: dir, [name]: value });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import pg from 'pg';
 import { startTestPostgres, type TestPostgres } from '../../../test/utils/postgres';
+import { openPostgresStore } from './pg-store';
 import { PreparingClient, statementName } from './prepared-client';
 
 let server: TestPostgres;
@@ -87,6 +88,23 @@ describe('PreparingClient', () => {
     for (let i = 0; i < 2; i++) {
       const result = await pool.query(text, [1]);
       expect(result.rows).toEqual([{ id: 1, a: 'x', b: 'y' }]);
+    }
+  });
+
+  test('openPostgresStore uses it unless preparedStatements is false', async () => {
+    const url = await server.createDatabase();
+    for (const preparedStatements of [true, false]) {
+      const store = openPostgresStore({ connectionString: url, max: 1, preparedStatements });
+      try {
+        const text = `SELECT $1::int AS n /* ${unique()} */`;
+        for (let i = 0; i < 3; i++) await store.pool.query(text, [i]);
+        const names = await store.pool.query<{ statement: string }>(
+          'SELECT statement FROM pg_prepared_statements',
+        );
+        expect(names.rows.some((r) => r.statement === text)).toBe(preparedStatements);
+      } finally {
+        await store.close();
+      }
     }
   });
 });

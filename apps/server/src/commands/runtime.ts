@@ -77,7 +77,11 @@ function where(url: string): string {
 export async function openPostgres(config: Config, max?: number): Promise<PostgresStore> {
   const url = config.databaseUrl!;
   checkDatabaseUrl(url);
-  const store = openPostgresStore({ connectionString: url, ...(max !== undefined ? { max } : {}) });
+  const store = openPostgresStore({
+    connectionString: url,
+    preparedStatements: config.pgPreparedStatements,
+    ...(max !== undefined ? { max } : {}),
+  });
   try {
     await store.pool.query('SELECT 1');
   } catch (err) {

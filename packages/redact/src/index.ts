@@ -7,5 +7,5 @@ export { type RedactStreamOptions } from './redact-stream';
 export { encodedForms } from './encodings';
 export { createLogger, type CreateLoggerOptions } from './create-logger';
 export { redactErrorMiddleware, errorBody, errorStatus, type ErrorBody } from './redact-error-middleware';
-export { redactJsonResponses } from './redact-json-responses';
+export { redactedJson, redactJsonResponses } from './redact-json-responses';
 export { type RequestLike, type ResponseLike, type NextLike } from './http-types';

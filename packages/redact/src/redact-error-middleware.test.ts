@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import request from 'supertest';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Redactor, createLogger, redactErrorMiddleware, redactJsonResponses } from './index';
+import { Redactor, createLogger, redactedJson, redactErrorMiddleware, redactJsonResponses } from './index';
 import type { ResponseLike } from './index';
 
 const CANARY = 'canary-http-secret';
@@ -200,5 +200,28 @@ describe('redactJsonResponses', () => {
     const c = await request(app((_req, res) => void res.json!({ v: `${half}\ude00 tail` }), r)).get('/');
     expect(c.text).not.toContain('pair-secret');
     expect((c.body as { v: string }).v).toContain('[REDACTED:HALF]');
+  });
+});
+
+describe('redactedJson', () => {
+  it('invariant 6: the JSON text of a body with every known value masked, clean bodies as serialized', () => {
+    const r = redactor();
+    const clean = { id: 'run-1', steps: [{ n: 1, note: 'héllo "quoted" \\ line\nnext' }], ok: true };
+    expect(redactedJson(r, clean)).toBe(JSON.stringify(clean));
+    expect(JSON.parse(redactedJson(r, { [CANARY]: [`v ${CANARY}`, { n: 1 }] }))).toEqual({
+      '[REDACTED:HTTP_TOKEN]': ['v [REDACTED:HTTP_TOKEN]', { n: 1 }],
+    });
+    // bytes that JSON writes as numbers are masked too
+    const buf = JSON.parse(redactedJson(r, { file: Buffer.from(`bytes ${CANARY}`) })) as {
+      file: { data: number[] };
+    };
+    expect(Buffer.from(buf.file.data).toString()).toBe('bytes [REDACTED:HTTP_TOKEN]');
+    expect(redactedJson(r, undefined)).toBe('null');
+    // a value ending in a lone high surrogate that pairs with the next char of the leaf
+    const half = 'half"pair-secret\ud83d';
+    r.add('HALF', half);
+    const text = redactedJson(r, { v: `${half}\ude00 tail` });
+    expect(text).not.toContain('pair-secret');
+    expect((JSON.parse(text) as { v: string }).v).toContain('[REDACTED:HALF]');
   });
 });

@@ -15,6 +15,18 @@ import type { Redactor } from './redactor';
 /** How JSON.stringify writes a Buffer (its toJSON): bytes as numbers, so the text scan cannot see them. */
 const BUFFER_MARK = '"Buffer"';
 
+/**
+ * The JSON text of `body` with every known value masked, by the same rule as the hook below:
+ * serialized once and scanned once; only a body in which the scan finds a value (or that holds
+ * a Buffer) is redacted leaf by leaf and serialized again. For handlers that write JSON
+ * themselves instead of through res.json.
+ */
+export function redactedJson(r: Redactor, body: unknown): string {
+  const text = JSON.stringify(body) ?? 'null';
+  if (!text.includes(BUFFER_MARK) && r.redact(text) === text) return text;
+  return JSON.stringify(r.redactJson(body)) ?? 'null';
+}
+
 export function redactJsonResponses(
   getRedactor: (req: RequestLike) => Redactor | undefined,
 ): (req: RequestLike, res: ResponseLike, next: NextLike) => void {

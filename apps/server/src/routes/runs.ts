@@ -1,7 +1,8 @@
 // Run endpoints: start a run of a flow (editor+), list and read runs (member), cancel (editor+).
 import { Router } from 'express';
 import { currentUser } from '../auth';
-import { type AppContext, projectAccess } from '../context';
+import { redactedJson } from '@flowsafe/redact';
+import { type AppContext, projectAccess, responseRedactor } from '../context';
 import { ServerError, parse } from '../errors';
 import { DEFAULT_WAIT_MS, type RunService } from '../runs';
 import { pageQuery, runCreateSchema } from '../schemas';
@@ -29,7 +30,13 @@ export function runRoutes(ctx: AppContext): Router {
       waitMs: body.waitMs ?? DEFAULT_WAIT_MS,
       actor: currentUser(res).id,
     });
-    res.status(finished ? 200 : 202).json(record);
+    // the hot path writes its JSON itself: the same redaction rule as every res.json
+    // (redactedJson), without express's content-type and charset handling per response
+    const text = redactedJson(responseRedactor(ctx, res), record);
+    res.statusCode = finished ? 200 : 202;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end(text);
   });
 
   router.get('/api/projects/:p/flows/:f/runs', async (req, res) => {

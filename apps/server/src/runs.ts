@@ -5,7 +5,7 @@
 // The in-process queue and a PostgreSQL queue both fit behind RunQueue, so the API does not
 // change when runs move to workers.
 import { randomUUID } from 'node:crypto';
-import type { Runner, RunRecord, RunSink } from '@flowsafe/runner';
+import { isoNow, type Runner, type RunRecord, type RunSink } from '@flowsafe/runner';
 import type { Flow, Page, Project, Setting, Store, StoredRun } from '@flowsafe/store';
 import { ServerError } from './errors';
 import type { ProjectSecrets } from './project-secrets';
@@ -205,7 +205,7 @@ export function createRunService(
         flowId,
         environment,
         status: 'queued',
-        queuedAt: new Date().toISOString(),
+        queuedAt: isoNow(),
         steps: [],
         actor,
       };

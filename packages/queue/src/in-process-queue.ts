@@ -2,7 +2,7 @@
 // `concurrency` at a time. It keeps a bounded map of recently finished records so waitFor
 // works for a run that ended before anyone asked, and can fall back to the store (`lookup`).
 // Nothing survives a restart: stop() marks jobs that never started as cancelled by default.
-import type { RunnerLogger, RunRecord } from '@flowsafe/runner';
+import { isoNow, type RunnerLogger, type RunRecord } from '@flowsafe/runner';
 import { delay, idsOnly, MAX_TIMER_MS, messageOf } from './job-helpers';
 import { QueueError } from './queue-error';
 import { isFinished, type ExecuteJob, type RunJob, type RunQueue } from './types';
@@ -140,7 +140,7 @@ export function createInProcessQueue(options: InProcessQueueOptions): InProcessQ
       if (queued.has(ids.runId) || running.has(ids.runId)) {
         throw new QueueError('DUPLICATE_RUN', `run ${ids.runId} is already queued or running`);
       }
-      queued.set(ids.runId, { job: ids, queuedAt: new Date().toISOString() });
+      queued.set(ids.runId, { job: ids, queuedAt: isoNow() });
       pump();
     },
 

@@ -6,6 +6,7 @@
 // `next`, or a branch left empty) outputs its final variables.
 import type { Redactor } from '@flowsafe/redact';
 import { FlowCache, parseBlockConfig } from './flow-cache';
+import { isoAt, isoNow } from './iso-time';
 import { RunnerError } from './runner-error';
 import type {
   BlockContext,
@@ -103,7 +104,7 @@ export async function executeRun(deps: ExecutorDeps, opts: RunOptions): Promise<
   const { run, redactor } = opts;
   const startedAtMs = Date.now();
   const t0 = performance.now();
-  const startedAt = new Date(startedAtMs).toISOString();
+  const startedAt = isoAt(startedAtMs);
   // Every part of the record is redacted as it is put in (these ids here, then each step's
   // parts, variables and output), so the final record needs a pass of its own only when the
   // redactor learned a value during the run (an access token fetched by a block).
@@ -219,7 +220,7 @@ async function walk(
       blockId: redactor.redact(block.id),
       type: redactor.redact(block.type),
       status: 'running',
-      startedAt: new Date().toISOString(),
+      startedAt: isoNow(),
       durationMs: 0,
       logs: [],
     };

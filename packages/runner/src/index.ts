@@ -36,3 +36,4 @@ export {
 } from './plugins/condition-plugin';
 export { endConfigSchema, endPlugin, type EndConfig } from './plugins/end-plugin';
 export { setConfigSchema, setPlugin, type SetConfig } from './plugins/set-plugin';
+export { isoAt, isoNow } from './iso-time';

@@ -6,6 +6,7 @@
 // open() at dispatch, each use audited (invariant 12). Secrets kept in an external store
 // (SPEC §12) are resolved through ExternalSecrets; what it fetches reaches these redactors first.
 import { Redactor } from '@flowsafe/redact';
+import { isoNow } from '@flowsafe/runner';
 import { refFor } from '@flowsafe/secret-stores';
 import {
   type KeyRing,
@@ -55,6 +56,9 @@ export class ProjectSecrets {
   readonly global: Redactor;
   private readonly loading = new Map<string, Promise<Entry>>();
   private readonly loaded = new Map<string, Entry>();
+  /** what describe() hands the API block, made once per stored secret record (records are
+   *  replaced, never changed, so a changed secret gets a new description) */
+  private readonly descriptions = new WeakMap<Secret, SecretDescription>();
   private readonly versions = new Map<string, number>();
   /** external secret stores of every workspace (SPEC §12) */
   readonly external: ExternalSecrets;
@@ -197,8 +201,14 @@ export class ProjectSecrets {
   describe(run: RunRef, name: string): SecretDescription | undefined {
     const secret = this.loaded.get(run.projectId)?.secrets.get(name);
     if (!secret) return undefined;
-    const out: SecretDescription = { name: secret.name, type: secret.type };
-    if (secret.allowedHosts !== undefined) out.allowedHosts = [...secret.allowedHosts];
+    let out = this.descriptions.get(secret);
+    if (out === undefined) {
+      const made: SecretDescription = { name: secret.name, type: secret.type };
+      if (secret.allowedHosts !== undefined)
+        made.allowedHosts = Object.freeze([...secret.allowedHosts]) as string[];
+      out = Object.freeze(made);
+      this.descriptions.set(secret, out);
+    }
     return out;
   }
 
@@ -237,6 +247,7 @@ export class ProjectSecrets {
       (await this.store.secrets.get(event.run.projectId, event.secret));
     const store = secret?.source?.store;
     await this.store.audit.append({
+      at: isoNow(),
       workspaceId: event.run.workspaceId,
       projectId: event.run.projectId,
       actor: event.run.actor ?? 'system',

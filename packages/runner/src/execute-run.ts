@@ -188,7 +188,10 @@ async function walk(
   const { definition, blocks } = flow;
 
   const settings = Object.freeze({ ...opts.settings });
-  let variables: Record<string, unknown> = redactor.redactJson({ ...definition.variables, ...opts.input });
+  // frozen: a step's variables are replaced (never changed), so plugins share them without a copy
+  let variables: Record<string, unknown> = Object.freeze(
+    redactor.redactJson({ ...definition.variables, ...opts.input }),
+  );
   let output: unknown = undefined;
   let ended = false;
   let nextId: string | null = definition.start;
@@ -240,7 +243,7 @@ async function walk(
       const ctx: BlockContext = {
         run: opts.run,
         block: { id: block.id, type: block.type },
-        variables: Object.freeze({ ...variables }),
+        variables,
         settings,
         redactor,
         signal,
@@ -259,7 +262,8 @@ async function walk(
       };
       result = (await raceAbort(plugin.execute(ctx, config.data), signal)) ?? {};
       if (result.request) step.request = redactor.redactJson(result.request);
-      if (result.variables) variables = { ...variables, ...redactor.redactJson(result.variables) };
+      if (result.variables)
+        variables = Object.freeze({ ...variables, ...redactor.redactJson(result.variables) });
       step.status = 'succeeded';
     } catch (err) {
       if (signal.aborted) {

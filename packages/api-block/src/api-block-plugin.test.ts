@@ -91,6 +91,9 @@ describe('templates', () => {
     const saved = result.variables!.res as { status: number; headers: Record<string, string> };
     expect(saved.status).toBe(200);
     expect(saved.headers['content-type']).toBe('application/json');
+    // hop-by-hop headers describe the connection, not the answer: a flow does not get them
+    expect(Object.keys(saved.headers)).not.toContain('connection');
+    expect(Object.keys(saved.headers)).not.toContain('keep-alive');
     expect(result.request).toEqual({
       method: 'POST',
       url: `${echoServer.url}/users/{{id}}/items?lang={{q}}&region={{settings.REGION}}&who={{user.name}}`,

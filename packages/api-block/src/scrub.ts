@@ -12,11 +12,23 @@ export interface ScrubbedResponse {
   body: unknown;
 }
 
+/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe our connection to the API, not its
+ *  answer, so a flow never gets them (as a proxy would not pass them on). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
 export function scrubResponse(redactor: Redactor, res: RawResponse): ScrubbedResponse {
   const headers: Record<string, string | string[]> = {};
   for (const name in res.headers) {
     const v = res.headers[name];
-    if (v !== undefined)
+    if (v !== undefined && !HOP_BY_HOP.has(name))
       headers[redactor.redact(name)] =
         typeof v === 'string' ? redactor.redact(v) : v.map((x) => redactor.redact(x));
   }

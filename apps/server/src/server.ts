@@ -102,13 +102,20 @@ export async function startServer(
     })());
 
   if (opts.handleSignals !== false) {
+    // the log destination writes asynchronously: hand it every line before the process ends
+    const exit = (code: number): void => {
+      process.exitCode = code;
+      const done = (): never => process.exit(code);
+      setImmediate(() => logger.flush(done)); // after request lines queued in this turn
+      setTimeout(done, 2_000); // a destination that never answers does not hold the exit
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');
       close().then(
-        () => process.exit(0),
+        () => exit(0),
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
-          process.exit(1);
+          exit(1);
         },
       );
     };

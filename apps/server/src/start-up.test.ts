@@ -88,6 +88,10 @@ describe('start-up', () => {
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       child.kill('SIGTERM');
       expect(await child.exit).toBe(0);
+      // every log line reached stdout before the process ended (the destination writes
+      // asynchronously; request lines are written at the end of their event-loop turn)
+      expect(child.stdout).toMatch(/"path":"\/api\/me","status":200/);
+      expect(child.stdout).toContain('"msg":"shutting down"');
       expect(child.stdout + child.stderr).not.toContain(token);
     } finally {
       child.kill('SIGKILL');

@@ -54,5 +54,13 @@ export async function workerCommand(opts: WorkerOptions): Promise<void> {
   logger.info({ signal, graceMs }, 'worker draining');
   await services.close(graceMs);
   await store.close().catch(() => undefined);
+  // the log destination writes asynchronously: hand it every line before the process exits
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2_000);
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   process.stdout.write(`flowsafe: worker ${process.pid} stopped\n`);
 }

@@ -23,8 +23,14 @@ const BUFFER_MARK = '"Buffer"';
  */
 export function redactedJson(r: Redactor, body: unknown): string {
   const text = JSON.stringify(body) ?? 'null';
-  if (!text.includes(BUFFER_MARK) && r.redact(text) === text) return text;
+  if (isCleanJson(r, text)) return text;
   return JSON.stringify(r.redactJson(body)) ?? 'null';
+}
+
+/** The one rule both paths share: serialized JSON that holds no Buffer and in which one scan
+ *  finds no known value can be sent as it is. */
+function isCleanJson(r: Redactor, text: string): boolean {
+  return !text.includes(BUFFER_MARK) && r.redact(text) === text;
 }
 
 export function redactJsonResponses(
@@ -54,9 +60,7 @@ export function redactJsonResponses(
         if (inJson !== undefined) {
           // the serialization res.json made of inJson.body
           if (inJson.deep || typeof body !== 'string') return originalSend.call(this, body);
-          if (!body.includes(BUFFER_MARK) && inJson.r.redact(body) === body) {
-            return originalSend.call(this, body);
-          }
+          if (isCleanJson(inJson.r, body)) return originalSend.call(this, body);
           inJson.deep = true;
           return originalJson!.call(this, inJson.r.redactJson(inJson.body));
         }

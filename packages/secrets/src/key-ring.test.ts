@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createCipheriv, type KeyObject, randomBytes } from 'node:crypto';
 import { KeyRing, type SealContext, type SealedValue, type WrappedKey } from './key-ring';
 import { MasterKey } from './master-key';
@@ -149,6 +149,29 @@ describe('invariant 1: sealed values are bound to their place and authenticated'
         value: { ...sealed.value!, [part]: flipBit(sealed.value![part], bit) },
       };
       expectAuthFailure(() => ring.open(wrapped, ctx, 'text', tampered), secret);
+    }
+  });
+
+  it('the decrypted bytes are wiped, also when the tag refuses them', () => {
+    const wrapped = ring.newDataKey();
+    const value = 'canary-wipe-value';
+    const sealed = ring.seal(wrapped, ctx, 'text', value);
+    const tampered: SealedValue = { value: { ...sealed.value!, tag: flipBit(sealed.value!.tag, 5) } };
+    const wiped: string[] = [];
+    // record what each fill(0) overwrites (the mock wipes byte by byte itself)
+    const fill = vi.spyOn(Buffer.prototype, 'fill').mockImplementation(function (this: Buffer, byte) {
+      wiped.push(this.toString('utf8'));
+      for (let i = 0; i < this.length; i++) this[i] = Number(byte);
+      return this;
+    });
+    try {
+      expectAuthFailure(() => ring.open(wrapped, ctx, 'text', tampered), value);
+      expect(wiped).toContain(value);
+      wiped.length = 0;
+      expect(ring.open(wrapped, ctx, 'text', sealed)).toBe(value);
+      expect(wiped).toContain(value);
+    } finally {
+      fill.mockRestore();
     }
   });
 

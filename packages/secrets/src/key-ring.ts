@@ -345,20 +345,22 @@ function openField(
   blob: SealedBlob,
   ctx: SealContext,
 ): string {
+  // bytes in, bytes out, one UTF-8 decoding at the end (the string-decoder path of update()
+  // costs more than the decryption); the decrypted bytes are wiped whether or not they were
+  // authenticated (a blob with a flipped tag still decrypts before final() refuses it)
+  let head: Buffer | undefined;
   try {
     const { iv, tag, ct } = bytesOf(blob);
     if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('bad length');
     const decipher = createDecipheriv(ALGORITHM, dek, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(prefix + field));
     decipher.setAuthTag(tag);
-    // bytes in, bytes out, one UTF-8 decoding at the end (the string-decoder path of update()
-    // costs more than the decryption); the plaintext bytes are wiped once decoded
-    const head = decipher.update(ct);
+    head = decipher.update(ct);
     const tail = decipher.final();
-    const plain = tail.length === 0 ? head : Buffer.concat([head, tail]);
+    if (tail.length === 0) return head.toString('utf8');
+    const plain = Buffer.concat([head, tail]);
     const text = plain.toString('utf8');
     plain.fill(0);
-    if (plain !== head) head.fill(0);
     return text;
   } catch (cause) {
     throw new SecretsError(
@@ -367,6 +369,8 @@ function openField(
         'it was altered, or moved from another secret, field, environment or project',
       { cause: cause instanceof Error ? new Error(cause.message) : undefined },
     );
+  } finally {
+    head?.fill(0);
   }
 }
 

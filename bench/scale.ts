@@ -1,7 +1,7 @@
 // Scale-out throughput (issue 16): runs per second of a one-API-block flow (a text secret in
 // a header) through POST /api/projects/:p/flows/:f/runs at concurrency 32 against a local
 // keep-alive upstream, each POST waiting for its run to finish, measured on real `flowsafe`
-// processes (apps/server/dist/cli.js; built first if missing): the embedded mode (one
+// processes (apps/server/dist/cli.js, built first): the embedded mode (one
 // `flowsafe start`), and PostgreSQL mode with one API process and one, then two,
 // `flowsafe worker` processes. Same run, same machine, after a warm-up each.
 // pickupP50Ms: median time from enqueue to a worker starting the run, on an otherwise idle
@@ -211,8 +211,9 @@ function median(values: number[]): number {
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI))
-    execFileSync('pnpm', ['--filter', '@flowsafe/server', 'run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  // Always build: a dist/ left from older code would be measured instead of the code at hand.
+  execFileSync('pnpm', ['--filter', '@flowsafe/server', 'run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(CLI)) throw new Error(`build did not produce ${CLI}`);
   const upstream = await startUpstream();
   const procs: Proc[] = [];
   const dirs: string[] = [];

@@ -61,6 +61,20 @@ describe('flowsafe command', () => {
       expect(b.stderr.trim().split('\n')).toHaveLength(1);
       expect(b.stderr).not.toMatch(/\n\s+at /);
     }
+    // start is the default command: an unknown command is named as one, not as an argument of start
+    const typo = await runFlowsafe(['strat'], env);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim()).toBe(
+      "flowsafe: unknown command 'strat' (did you mean 'start'?); see flowsafe --help",
+    );
+    const unknown = await runFlowsafe(['bogus'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toBe("flowsafe: unknown command 'bogus'; see flowsafe --help");
+    const extra = await runFlowsafe(['start', 'now'], env);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr.trim()).toBe(
+      "flowsafe: start takes no arguments, got 'now'; see flowsafe start --help",
+    );
     const worker = await runFlowsafe(['worker'], env);
     expect(worker.code).toBe(2);
     expect(worker.stderr).toMatch(/needs FLOWSAFE_DATABASE_URL/);

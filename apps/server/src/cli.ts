@@ -25,6 +25,32 @@ function exitWith(code: number): never {
 
 let serving = false;
 
+/** `flowsafe <unknown>`: exit 2 with one line naming it (and the closest command, if any). */
+function unknownCommand(name: string): never {
+  const known = program.commands.map((c) => c.name());
+  const close = known.find((k) => editDistance(k, name) <= Math.max(1, Math.floor(k.length * 0.4)));
+  program.error(
+    `unknown command '${name}'${close ? ` (did you mean '${close}'?)` : ''}; see flowsafe --help`,
+    { code: 'commander.unknownCommand', exitCode: 2 },
+  );
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
 const program = new Command()
   .name('flowsafe')
   .description('A workflow runner whose API blocks use secrets that never leave the dispatch step.')
@@ -57,7 +83,19 @@ program
       'PostgreSQL mode: also execute up to n runs at once in this process (default 0: only `flowsafe worker` processes run flows); embedded mode: runs at once (default 8)',
     ).argParser(count('--workers', 0)),
   )
-  .action(async (opts: { migrate: boolean; workers?: number }) => {
+  // start is the default command, so `flowsafe bogus` lands here as an argument of start:
+  // answer it as the unknown command it is, with the closest one
+  .allowExcessArguments(true)
+  .action(async (opts: { migrate: boolean; workers?: number }, command: Command) => {
+    const [extra] = command.args;
+    if (extra !== undefined) {
+      if (process.argv.slice(2).includes('start'))
+        program.error(`start takes no arguments, got '${extra}'; see flowsafe start --help`, {
+          code: 'commander.excessArguments',
+          exitCode: 2,
+        });
+      unknownCommand(extra);
+    }
     await startCommand({
       migrate: opts.migrate,
       ...(opts.workers !== undefined ? { workers: opts.workers } : {}),

@@ -255,6 +255,23 @@ describe('invariant 1: sealed values are bound to their place and authenticated'
     );
   });
 
+  it('each open binds to its own context, also across more contexts than the AAD cache holds', () => {
+    const wrapped = ring.newDataKey();
+    const contexts = Array.from({ length: 1500 }, (_, i) => ({ ...ctx, secretId: `sec${i}` }));
+    const sealed = contexts.map((c, i) => Object.freeze(ring.seal(wrapped, c, 'text', `canary-aad-${i}`)));
+    for (let round = 0; round < 2; round++) {
+      contexts.forEach((c, i) => {
+        expect(ring.open(wrapped, c, 'text', sealed[i]!)).toBe(`canary-aad-${i}`);
+        // the neighbour's blob, opened under this context, is refused
+        const other = sealed[(i + 1) % sealed.length]!;
+        expectAuthFailure(
+          () => ring.open(wrapped, c, 'text', other),
+          `canary-aad-${(i + 1) % sealed.length}`,
+        );
+      });
+    }
+  });
+
   it('property: basic and oauth2 values round-trip field by field', () => {
     const s = fc.string({ unit: 'grapheme', minLength: 4, maxLength: 80 });
     const wrapped = ring.newDataKey();

@@ -338,6 +338,20 @@ function bytesOf(blob: SealedBlob): BlobBytes {
   return bytes;
 }
 
+/** AAD bytes by text (ids, not secret): the same few secrets are opened at every dispatch */
+const aadBytes = new Map<string, Buffer>();
+const AAD_CACHE_SIZE = 1024;
+
+function aadOf(text: string): Buffer {
+  let bytes = aadBytes.get(text);
+  if (bytes === undefined) {
+    if (aadBytes.size >= AAD_CACHE_SIZE) aadBytes.clear();
+    bytes = Buffer.from(text, 'utf8');
+    aadBytes.set(text, bytes);
+  }
+  return bytes;
+}
+
 function openField(
   dek: KeyObject,
   prefix: string,
@@ -353,7 +367,7 @@ function openField(
     const { iv, tag, ct } = bytesOf(blob);
     if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('bad length');
     const decipher = createDecipheriv(ALGORITHM, dek, iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(Buffer.from(prefix + field));
+    decipher.setAAD(aadOf(prefix + field));
     decipher.setAuthTag(tag);
     head = decipher.update(ct);
     const tail = decipher.final();

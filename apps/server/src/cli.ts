@@ -29,7 +29,7 @@ let serving = false;
 function unknownCommand(name: string): never {
   const known = program.commands.map((c) => c.name());
   const close = known.find((k) => editDistance(k, name) <= Math.max(1, Math.floor(k.length * 0.4)));
-  program.error(
+  return program.error(
     `unknown command '${name}'${close ? ` (did you mean '${close}'?)` : ''}; see flowsafe --help`,
     { code: 'commander.unknownCommand', exitCode: 2 },
   );

@@ -73,7 +73,15 @@ export async function openLowdbStore(options: LowdbStoreOptions): Promise<Store>
       if (!FILE_ID.test(id))
         throw new StoreError('INVALID_INPUT', `invalid id ${JSON.stringify(id.slice(0, 40))}`);
       const file = join(dataDir, dir, `${id}.jsonl`);
-      existing = new AppendLog<never>({ file, limit, logger: options.logger });
+      existing = new AppendLog<never>({
+        file,
+        limit,
+        // what lists filter on: a project's runs by flow, a workspace's audit by project
+        keyOf: (dir === 'runs' ? (r: StoredRun) => r.flowId : (e: AuditEvent) => e.projectId) as (
+          record: never,
+        ) => string | undefined,
+        logger: options.logger,
+      });
       logs.set(key, existing);
     }
     return existing as unknown as AppendLog<T>;
@@ -440,7 +448,7 @@ function auditRepo(ctx: Context): AuditRepo {
       const log = ctx.audit(event.workspaceId);
       // serialised now: the line is the snapshot (a transaction appends it after commit)
       const line = JSON.stringify(event);
-      await ctx.afterCommit(() => log.appendLine(event.id, line));
+      await ctx.afterCommit(() => log.appendLine(event.id, line, event.projectId));
       return event;
     },
     async list(workspaceId, opts = {}) {
@@ -448,7 +456,7 @@ function auditRepo(ctx: Context): AuditRepo {
       return ctx.audit(workspaceId).list({
         limit: clampLimit(opts.limit, 100),
         cursor: opts.cursor,
-        ...(projectId !== undefined && { filter: (e: AuditEvent) => e.projectId === projectId }),
+        key: projectId,
       });
     },
   };
@@ -460,7 +468,7 @@ function runsRepo(ctx: Context): RunsRepo {
       const log = ctx.runs(run.projectId);
       // serialised now: the line is the snapshot (a transaction appends it after commit)
       const line = JSON.stringify(run);
-      await ctx.afterCommit(() => log.appendLine(run.id, line));
+      await ctx.afterCommit(() => log.appendLine(run.id, line, run.flowId));
     },
     get: (projectId, runId) => ctx.runs(projectId).get(runId),
     async list(projectId, opts = {}) {
@@ -468,7 +476,7 @@ function runsRepo(ctx: Context): RunsRepo {
       return ctx.runs(projectId).list({
         limit: clampLimit(opts.limit, 50),
         cursor: opts.cursor,
-        ...(flowId !== undefined && { filter: (r: StoredRun) => r.flowId === flowId }),
+        key: flowId,
       });
     },
   };

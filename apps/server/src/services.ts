@@ -215,6 +215,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const queue = createInProcessQueue({
     execute: createRunExecutor({ store, records, secrets, runner }, inputs),
     concurrency: opts.concurrency ?? 8,
+    // the run service reads finished runs from RunRecords; the queue only bridges the moment
+    // between a run's end and its waitFor (a thousand records kept there cost memory and GC)
+    recentLimit: 64,
     logger,
     onCancelledWhileQueued: async (job) => {
       const run = await records.get(job.projectId, job.runId);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 // express and its types live in apps/server (the root package does not depend on them)
 import type expressTypes from '../apps/server/node_modules/@types/express';
 import { Agent, request } from '../apps/server/node_modules/undici/index.js';
-import { Redactor } from '@flowsafe/redact';
+import { bufferedDestination, Redactor } from '@flowsafe/redact';
 import { MasterKey } from '@flowsafe/secrets';
 import { bootstrap, createApp, createServerLogger, createServices } from '@flowsafe/server';
 
@@ -55,9 +55,9 @@ async function main(): Promise<void> {
     bootstrapToken: TOKEN,
   });
   const global = new Redactor();
-  // request logs go where `flowsafe start` sends them, through pino's own destination (sonic-boom
-  // on a file descriptor), here /dev/null
-  const sink = serverRequire('pino').destination({ dest: '/dev/null', sync: false }) as NodeJS.WritableStream;
+  // request logs go the way `flowsafe start` sends them to stdout (the logger's default buffered
+  // destination: sonic-boom, 4 KiB chunks), here to /dev/null
+  const sink = bufferedDestination('/dev/null');
   const logger = createServerLogger(global, { level: 'info', destination: sink });
   const services = await createServices({
     store,

@@ -2,12 +2,12 @@
 // redactor that knows every secret value loaded in this process. Request logs carry method,
 // path, status, duration and user id — never a token, a query string or a body.
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { createLogger, type Redactor } from '@flowsafe/redact';
 
 export function createServerLogger(
   redactor: Redactor,
-  opts: { level?: string; destination?: NodeJS.WritableStream } = {},
+  opts: { level?: string; destination?: NodeJS.WritableStream | DestinationStream } = {},
 ): Logger {
   return createLogger(redactor, { name: 'flowsafe', ...opts });
 }

@@ -2,13 +2,14 @@
 // their stacks) passes the redactor right before it reaches the destination, so no code path
 // can log a known value, whatever it puts in the log call.
 
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { bufferedDestination } from './buffered-destination';
 import type { Redactor } from './redactor';
 
 export interface CreateLoggerOptions {
   level?: string;
-  /** Where lines go (default: stdout). */
-  destination?: NodeJS.WritableStream;
+  /** Where lines go (default: stdout, buffered: see bufferedDestination). */
+  destination?: NodeJS.WritableStream | DestinationStream;
   name?: string;
 }
 
@@ -18,7 +19,7 @@ export function createLogger(
   options: CreateLoggerOptions = {},
 ): Logger {
   const current = typeof redactor === 'function' ? redactor : () => redactor;
-  const destination = options.destination ?? pino.destination(1);
+  const destination = options.destination ?? bufferedDestination(1);
   return pino(
     {
       level: options.level ?? 'info',

@@ -6,6 +6,11 @@ export { RedactError, type RedactErrorCode } from './redact-error';
 export { type RedactStreamOptions } from './redact-stream';
 export { encodedForms } from './encodings';
 export { createLogger, type CreateLoggerOptions } from './create-logger';
+export {
+  bufferedDestination,
+  type BufferedDestination,
+  type BufferedDestinationOptions,
+} from './buffered-destination';
 export { redactErrorMiddleware, errorBody, errorStatus, type ErrorBody } from './redact-error-middleware';
 export { redactedJson, redactJsonResponses } from './redact-json-responses';
 export { type RequestLike, type ResponseLike, type NextLike } from './http-types';

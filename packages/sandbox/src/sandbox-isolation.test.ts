@@ -308,11 +308,18 @@ describe('invariant 7: limits end the step, the host keeps going', () => {
   });
 
   it('invariant 7: deep recursion ends with FUNCTION_THREW (stack overflow)', async () => {
-    const err = await failure('function dive(n) { return dive(n + 1) + 1; } return { depth: dive(0) };');
+    // a time limit far above what the overflow takes (about 0.1 s, over 1 s on a loaded CI
+    // machine): the stack must be what ends these, not the clock
+    const limit = { timeoutMs: 20_000 };
+    const err = await failure(
+      'function dive(n) { return dive(n + 1) + 1; } return { depth: dive(0) };',
+      limit,
+    );
     expect(err.code).toBe('FUNCTION_THREW');
     expect(err.message).toContain('Maximum call stack size exceeded');
     const asyncDive = await failure(
       'async function dive(n) { return (await dive(n + 1)) + 1; } return { d: await dive(0) };',
+      limit,
     );
     expect(asyncDive.code).toBe('FUNCTION_THREW');
     await expectHealthy();

@@ -147,6 +147,42 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       expect(await store.projects.getWithAccess(project.id, alice.id)).toEqual({ project });
     });
 
+    it('projects: getWithAccess with a flow id also reads that flow of the project, in the same call', async () => {
+      const alice = await store.users.create({ name: 'alice-f', tokenHash: 'a'.repeat(64) });
+      await store.members.add({ workspaceId: ws.id, userId: alice.id, role: 'editor' });
+      const flow = await store.flows.create({
+        projectId: project.id,
+        name: 'f1',
+        definition: { start: 'a' },
+      });
+      const elsewhere = await store.projects.create({ workspaceId: ws.id, name: 'Elsewhere' });
+      const foreign = await store.flows.create({
+        projectId: elsewhere.id,
+        name: 'f2',
+        definition: { start: 'b' },
+      });
+
+      expect(await store.projects.getWithAccess(project.id, alice.id, flow.id)).toEqual({
+        project,
+        role: 'editor',
+        flow: await store.flows.get(project.id, flow.id),
+      });
+      // another project's flow, an unknown id, and any text are no flow (never an error)
+      for (const id of [foreign.id, randomUUID(), "x'; DROP TABLE flows; --", '']) {
+        expect(await store.projects.getWithAccess(project.id, alice.id, id)).toEqual({
+          project,
+          role: 'editor',
+        });
+      }
+      // the store answers for a non-member too; the server refuses them before using the flow
+      const outsider = await store.users.create({ name: 'outsider-f', tokenHash: 'b'.repeat(64) });
+      expect(await store.projects.getWithAccess(project.id, outsider.id, flow.id)).toEqual({
+        project,
+        flow: await store.flows.get(project.id, flow.id),
+      });
+      expect(await store.projects.getWithAccess(randomUUID(), alice.id, flow.id)).toBeUndefined();
+    });
+
     it('projects: update name, environments and policy', async () => {
       const updated = await store.projects.update(project.id, {
         name: 'Renamed',

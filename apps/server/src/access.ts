@@ -1,7 +1,7 @@
 // Role checks (SPEC invariant 10). Whoever is not a member of a workspace learns nothing about
 // it: every workspace, project or object inside answers 404 as if it did not exist. A member
 // whose role is too low gets 403, which tells it nothing it could not already see.
-import type { Member, Project, Role, Store, User, Workspace } from '@flowsafe/store';
+import type { Flow, Member, Project, Role, Store, User, Workspace } from '@flowsafe/store';
 import { ServerError } from './errors';
 
 const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3, owner: 4 };
@@ -35,6 +35,8 @@ export interface WorkspaceAccess {
 export interface ProjectAccess {
   project: Project;
   member: Member;
+  /** the flow asked for with the access check (absent when the project has no such flow) */
+  flow?: Flow;
 }
 
 /** The workspace if `user` is a member with at least `need`; 404 for non-members. */
@@ -59,13 +61,15 @@ export async function requireProject(
   projectId: string,
   need: Need,
   what = 'this',
+  /** also read this flow of the project, in the same read (no flow is ever shown to a non-member) */
+  flowId?: string,
 ): Promise<ProjectAccess> {
-  // The project and the caller's role in one read (one statement on PostgreSQL).
-  const found = await store.projects.getWithAccess(projectId, user.id);
+  // The project and the caller's role (and the flow) in one read: one statement on PostgreSQL.
+  const found = await store.projects.getWithAccess(projectId, user.id, flowId);
   // A membership implies the workspace exists (deleting a workspace removes its members).
   if (!found?.role) throw new ServerError('PROJECT_NOT_FOUND', 'project not found');
-  const { project, role } = found;
+  const { project, role, flow } = found;
   const member: Member = { workspaceId: project.workspaceId, userId: user.id, role };
   if (!hasRole(member.role, need)) forbid(member, need, what);
-  return { project, member };
+  return flow ? { project, member, flow } : { project, member };
 }

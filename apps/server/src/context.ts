@@ -34,8 +34,10 @@ export async function projectAccess(
   res: Response,
   need: Need,
   what?: string,
+  /** also read this flow of the project with the access check (see requireProject) */
+  flowId?: string,
 ): Promise<ProjectAccess> {
-  const access = await requireProject(ctx.store, currentUser(res), String(req.params.p), need, what);
+  const access = await requireProject(ctx.store, currentUser(res), String(req.params.p), need, what, flowId);
   res.locals.redactor = await ctx.secrets.redactor(access.project.id);
   return access;
 }

@@ -236,17 +236,48 @@ function projectsRepo(db: Queryable): ProjectsRepo {
       const r = await one(db, 'SELECT * FROM projects WHERE id = $1', [id]);
       return r && toProject(r);
     },
-    async getWithAccess(id, userId) {
+    async getWithAccess(id, userId, flowId) {
+      if (flowId === undefined) {
+        const r = await one(
+          db,
+          `SELECT p.*, m.role AS member_role FROM projects p
+             LEFT JOIN members m ON m.workspace_id = p.workspace_id AND m.user_id = $2
+           WHERE p.id = $1`,
+          [id, userId],
+        );
+        if (!r) return undefined;
+        const project = toProject(r);
+        return r.member_role === null ? { project } : { project, role: r.member_role as Role };
+      }
+      // the project, the caller's role and the flow in one statement (a run request needs all three)
       const r = await one(
         db,
-        `SELECT p.*, m.role AS member_role FROM projects p
+        `SELECT p.*, m.role AS member_role, f.id AS flow_id, f.name AS flow_name,
+                f.definition AS flow_definition, f.created_at AS flow_created_at, f.updated_at AS flow_updated_at
+           FROM projects p
            LEFT JOIN members m ON m.workspace_id = p.workspace_id AND m.user_id = $2
+           LEFT JOIN flows f ON f.project_id = p.id AND f.id = $3
          WHERE p.id = $1`,
-        [id, userId],
+        [id, userId, flowId],
       );
       if (!r) return undefined;
       const project = toProject(r);
-      return r.member_role === null ? { project } : { project, role: r.member_role as Role };
+      const flow =
+        r.flow_id === null
+          ? undefined
+          : toFlow({
+              id: r.flow_id,
+              project_id: r.id,
+              name: r.flow_name,
+              definition: r.flow_definition,
+              created_at: r.flow_created_at,
+              updated_at: r.flow_updated_at,
+            });
+      return {
+        project,
+        ...(r.member_role !== null && { role: r.member_role as Role }),
+        ...(flow && { flow }),
+      };
     },
     async listByWorkspace(workspaceId) {
       return (

@@ -285,12 +285,14 @@ function projectsRepo(ctx: Context): ProjectsRepo {
         return project;
       }),
     get: async (id) => ctx.doc().projects.find((p) => p.id === id),
-    getWithAccess: async (id, userId) => {
+    getWithAccess: async (id, userId, flowId) => {
       const doc = ctx.doc();
       const project = doc.projects.find((p) => p.id === id);
       if (!project) return undefined;
       const member = doc.members.find((m) => m.workspaceId === project.workspaceId && m.userId === userId);
-      return member ? { project, role: member.role } : { project };
+      const flow =
+        flowId === undefined ? undefined : doc.flows.find((f) => f.projectId === id && f.id === flowId);
+      return { project, ...(member && { role: member.role }), ...(flow && { flow }) };
     },
     listByWorkspace: async (workspaceId) => ctx.doc().projects.filter((p) => p.workspaceId === workspaceId),
     update: (id, patch) =>

@@ -198,7 +198,12 @@ export interface ProjectsRepo {
    * The project plus `userId`'s role in its workspace (undefined role for a non-member), in one
    * read: role checks on project-scoped requests need both. Undefined for an unknown project.
    */
-  getWithAccess(id: string, userId: string): Promise<{ project: Project; role?: Role } | undefined>;
+  getWithAccess(
+    id: string,
+    userId: string,
+    /** also read this flow of the project, in the same read (undefined when it does not exist) */
+    flowId?: string,
+  ): Promise<{ project: Project; role?: Role; flow?: Flow } | undefined>;
   listByWorkspace(workspaceId: string): Promise<Project[]>;
   update(
     id: string,

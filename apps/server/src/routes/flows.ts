@@ -18,10 +18,20 @@ export function flowView(f: Flow) {
   };
 }
 
-export async function loadFlow(ctx: AppContext, project: Project, id: string): Promise<Flow> {
-  const flow = id.length <= 100 ? await ctx.store.flows.get(project.id, id) : undefined;
+/** A flow id from a path that is worth looking up (no flow has a longer one). */
+export function flowLookupId(id: string): string | undefined {
+  return id.length <= 100 ? id : undefined;
+}
+
+/** The flow that was found, or FLOW_NOT_FOUND. */
+export function requireFlow(flow: Flow | undefined): Flow {
   if (!flow) throw new ServerError('FLOW_NOT_FOUND', 'flow not found in this project');
   return flow;
+}
+
+export async function loadFlow(ctx: AppContext, project: Project, id: string): Promise<Flow> {
+  const lookup = flowLookupId(id);
+  return requireFlow(lookup === undefined ? undefined : await ctx.store.flows.get(project.id, lookup));
 }
 
 export function flowRoutes(ctx: AppContext): Router {

@@ -7,7 +7,7 @@ import { ServerError, parse } from '../errors';
 import { DEFAULT_WAIT_MS, type RunService } from '../runs';
 import { pageQuery, runCreateSchema } from '../schemas';
 import { assertEnvironments } from './environments';
-import { loadFlow } from './flows';
+import { flowLookupId, loadFlow, requireFlow } from './flows';
 
 export function runRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -18,9 +18,11 @@ export function runRoutes(ctx: AppContext): Router {
   };
 
   router.post('/api/projects/:p/flows/:f/runs', async (req, res) => {
-    const { project } = await projectAccess(ctx, req, res, 'editor', 'running flows');
+    // the project, the caller's role and the flow in one read (one statement on PostgreSQL)
+    const access = await projectAccess(ctx, req, res, 'editor', 'running flows', flowLookupId(req.params.f));
+    const { project } = access;
     const body = parse(runCreateSchema, req.body);
-    const flow = await loadFlow(ctx, project, req.params.f);
+    const flow = requireFlow(access.flow);
     assertEnvironments(project.environments, [body.environment]);
     const { finished, record } = await service().start({
       project,

@@ -1,7 +1,7 @@
 // `flowsafe run <project> <flow> --env <env> [--input json]`: runs one flow in this process
 // (whatever the mode: the store may be PostgreSQL, the run does not go through the queue) and
 // prints its record as JSON. Exit code 0 when it succeeded, 1 otherwise.
-import { Redactor } from '@flowsafe/redact';
+import { bufferedDestination, Redactor } from '@flowsafe/redact';
 import { createServerLogger } from '../logger';
 import { createServices } from '../services';
 import { CliError, firstLine, openRuntime, readConfig } from './runtime';
@@ -31,7 +31,11 @@ export async function runCommand(
   }
   const runtime = await openRuntime(config, { migrate: 'refuse', owner: false });
   const global = new Redactor();
-  const logger = createServerLogger(global, { level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  // stdout carries the run record (scripts parse it); log lines go to stderr
+  const logger = createServerLogger(global, {
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    destination: bufferedDestination(2),
+  });
   const services = await createServices({
     store: runtime.store,
     keyRing: runtime.keyRing,

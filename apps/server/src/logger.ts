@@ -12,6 +12,19 @@ export function createServerLogger(
   return createLogger(redactor, { name: 'flowsafe', ...opts });
 }
 
+/** Resolves once the logger's destination has written every line handed to it so far (the
+ *  default one writes asynchronously), or after `timeoutMs` if it does not answer: call it
+ *  before the process exits. */
+export function flushLogger(logger: Logger, timeoutMs = 2_000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** One line per request when the response is finished. The lines of the requests that end
  *  in one turn of the event loop are written together at the end of it (one tight loop over
  *  the serializer instead of one call in the middle of each request's work: cheaper by about

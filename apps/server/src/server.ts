@@ -7,7 +7,7 @@ import { Redactor } from '@flowsafe/redact';
 import { createApp } from './app';
 import { bootstrap } from './bootstrap';
 import type { Config } from './config';
-import { createServerLogger } from './logger';
+import { createServerLogger, flushLogger } from './logger';
 import { createServices, type ServicesOptions } from './services';
 
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -102,12 +102,10 @@ export async function startServer(
     })());
 
   if (opts.handleSignals !== false) {
-    // the log destination writes asynchronously: hand it every line before the process ends
+    // every log line out before the process ends (after the request lines queued in this turn)
     const exit = (code: number): void => {
       process.exitCode = code;
-      const done = (): never => process.exit(code);
-      setImmediate(() => logger.flush(done)); // after request lines queued in this turn
-      setTimeout(done, 2_000); // a destination that never answers does not hold the exit
+      setImmediate(() => void flushLogger(logger).then(() => process.exit(code)));
     };
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');

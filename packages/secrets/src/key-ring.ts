@@ -156,42 +156,14 @@ export class KeyRing {
   open(wrapped: WrappedKey, ctx: SealContext, type: SecretType, sealed: SealedValue): SecretValue {
     const dek = this.dataKey(wrapped);
     const prefix = aadPrefix(ctx);
-    const fields = FIELDS[type];
     const packed = sealed[PACKED];
     if (packed !== undefined && type !== 'text') {
       for (const field of Object.keys(sealed)) {
-        if (field !== PACKED) {
-          throw new SecretsError(
-            'SEALED_VALUE_INVALID',
-            `sealed ${type} value of secret ${ctx.secretId} has an unexpected field ${field}`,
-          );
-        }
+        if (field !== PACKED) throw invalidSealed(type, ctx, `has an unexpected field ${field}`);
       }
       return unpack(type, openField(dek, prefix, PACKED, packed, ctx), ctx);
     }
-    for (const field of Object.keys(sealed)) {
-      if (!fields.required.includes(field) && !fields.optional.includes(field)) {
-        throw new SecretsError(
-          'SEALED_VALUE_INVALID',
-          `sealed ${type} value of secret ${ctx.secretId} has an unexpected field ${field}`,
-        );
-      }
-    }
-    const out: Record<string, string> = {};
-    for (const field of fields.required) {
-      const blob = sealed[field];
-      if (blob === undefined) {
-        throw new SecretsError(
-          'SEALED_VALUE_INVALID',
-          `sealed ${type} value of secret ${ctx.secretId} lacks field ${field}`,
-        );
-      }
-      out[field] = openField(dek, prefix, field, blob, ctx);
-    }
-    for (const field of fields.optional) {
-      const blob = sealed[field];
-      if (blob !== undefined) out[field] = openField(dek, prefix, field, blob, ctx);
-    }
+    const out = fieldsOf(type, sealed, ctx, (field, blob) => openField(dek, prefix, field, blob, ctx));
     if (type === 'text') return out.value as string;
     return out as unknown as BinaryValue | BasicValue | OAuth2Value;
   }
@@ -257,32 +229,50 @@ export class KeyRing {
   }
 }
 
+function invalidSealed(type: SecretType, ctx: SealContext, why: string): SecretsError {
+  return new SecretsError('SEALED_VALUE_INVALID', `sealed ${type} value of secret ${ctx.secretId} ${why}`);
+}
+
+/** The fields of a value of `type` from its parts (sealed blobs, or the strings of a packed
+ *  value), each through `take`; unknown and missing fields are refused. */
+function fieldsOf<P>(
+  type: SecretType,
+  parts: Record<string, P | undefined>,
+  ctx: SealContext,
+  take: (field: string, part: P) => string,
+): Record<string, string> {
+  const { required, optional } = FIELDS[type];
+  for (const field of Object.keys(parts)) {
+    if (!required.includes(field) && !optional.includes(field))
+      throw invalidSealed(type, ctx, `has an unexpected field ${field}`);
+  }
+  const out: Record<string, string> = {};
+  for (const field of required) {
+    const part = parts[field];
+    if (part === undefined) throw invalidSealed(type, ctx, `lacks field ${field}`);
+    out[field] = take(field, part);
+  }
+  for (const field of optional) {
+    const part = parts[field];
+    if (part !== undefined) out[field] = take(field, part);
+  }
+  return out;
+}
+
 /** The fields of a packed value, checked against its type (they were authenticated already). */
 function unpack(type: SecretType, json: string, ctx: SealContext): SecretValue {
-  const invalid = (why: string): SecretsError =>
-    new SecretsError('SEALED_VALUE_INVALID', `sealed ${type} value of secret ${ctx.secretId} ${why}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
-    throw invalid('is not a set of fields');
+    throw invalidSealed(type, ctx, 'is not a set of fields');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw invalid('is not a set of fields');
-  const record = parsed as Record<string, unknown>;
-  const { required, optional } = FIELDS[type];
-  for (const field of Object.keys(record)) {
-    if (!required.includes(field) && !optional.includes(field))
-      throw invalid(`has an unexpected field ${field}`);
-  }
-  const out: Record<string, string> = {};
-  for (const field of [...required, ...optional]) {
-    const text = record[field];
-    if (text === undefined && optional.includes(field)) continue;
-    if (typeof text !== 'string') throw invalid(`lacks field ${field}`);
-    out[field] = text;
-  }
-  return out as unknown as BinaryValue | BasicValue | OAuth2Value;
+    throw invalidSealed(type, ctx, 'is not a set of fields');
+  return fieldsOf(type, parsed as Record<string, unknown>, ctx, (field, text) => {
+    if (typeof text !== 'string') throw invalidSealed(type, ctx, `lacks field ${field}`);
+    return text;
+  }) as unknown as BinaryValue | BasicValue | OAuth2Value;
 }
 
 function kcvMac(key: MasterKey): Buffer {

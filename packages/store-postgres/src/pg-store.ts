@@ -237,19 +237,8 @@ function projectsRepo(db: Queryable): ProjectsRepo {
       return r && toProject(r);
     },
     async getWithAccess(id, userId, flowId) {
-      if (flowId === undefined) {
-        const r = await one(
-          db,
-          `SELECT p.*, m.role AS member_role FROM projects p
-             LEFT JOIN members m ON m.workspace_id = p.workspace_id AND m.user_id = $2
-           WHERE p.id = $1`,
-          [id, userId],
-        );
-        if (!r) return undefined;
-        const project = toProject(r);
-        return r.member_role === null ? { project } : { project, role: r.member_role as Role };
-      }
-      // the project, the caller's role and the flow in one statement (a run request needs all three)
+      // the project, the caller's role and (when asked) the flow in one statement: a run
+      // request needs all three; without a flow id the flow join matches nothing
       const r = await one(
         db,
         `SELECT p.*, m.role AS member_role, f.id AS flow_id, f.name AS flow_name,
@@ -258,7 +247,7 @@ function projectsRepo(db: Queryable): ProjectsRepo {
            LEFT JOIN members m ON m.workspace_id = p.workspace_id AND m.user_id = $2
            LEFT JOIN flows f ON f.project_id = p.id AND f.id = $3
          WHERE p.id = $1`,
-        [id, userId, flowId],
+        [id, userId, flowId ?? null],
       );
       if (!r) return undefined;
       const project = toProject(r);

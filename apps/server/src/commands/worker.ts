@@ -5,7 +5,7 @@
 // SIGINT drains: nothing new is taken, in-flight runs get the grace period
 // (FLOWSAFE_SHUTDOWN_GRACE_MS or --grace-ms) and are cancelled after it.
 import { Redactor } from '@flowsafe/redact';
-import { createServerLogger } from '../logger';
+import { createServerLogger, flushLogger } from '../logger';
 import { createServices } from '../services';
 import { CliError, openRuntime, readConfig, untilSignal } from './runtime';
 
@@ -54,13 +54,6 @@ export async function workerCommand(opts: WorkerOptions): Promise<void> {
   logger.info({ signal, graceMs }, 'worker draining');
   await services.close(graceMs);
   await store.close().catch(() => undefined);
-  // the log destination writes asynchronously: hand it every line before the process exits
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 2_000);
-    logger.flush(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  await flushLogger(logger);
   process.stdout.write(`flowsafe: worker ${process.pid} stopped\n`);
 }

@@ -201,6 +201,67 @@ describe('redactJsonResponses', () => {
     expect(c.text).not.toContain('pair-secret');
     expect((c.body as { v: string }).v).toContain('[REDACTED:HALF]');
   });
+
+  it('invariant 6: each response uses the redactor of its own request, also when they interleave', async () => {
+    // one hook, two projects: the request names its redactor; answers are sent out of order
+    const a = new Redactor();
+    a.add('A_TOKEN', 'alpha-secret-value');
+    const b = new Redactor();
+    b.add('B_TOKEN', 'bravo-secret-value');
+    const hook = redactJsonResponses((req) => ((req as IncomingMessage).url === '/a' ? a : b));
+    const server = createServer((req, raw) => {
+      const res = raw as ServerResponse & ResponseLike;
+      res.send = (body?: unknown) => {
+        res.end(body as string);
+        return res;
+      };
+      res.json = (body: unknown) => res.send!(JSON.stringify(body));
+      hook(req, res, () => {
+        const body = { both: 'alpha-secret-value bravo-secret-value' };
+        // the first request answers last
+        setTimeout(() => void res.json!(body), req.url === '/a' ? 30 : 0);
+      });
+    });
+    const [ra, rb] = await Promise.all([request(server).get('/a'), request(server).get('/b')]);
+    expect(JSON.parse(ra.text)).toEqual({ both: '[REDACTED:A_TOKEN] bravo-secret-value' });
+    expect(JSON.parse(rb.text)).toEqual({ both: 'alpha-secret-value [REDACTED:B_TOKEN]' });
+  });
+
+  it('invariant 6: hooks nest, and one hook applied twice to a response wraps it once', async () => {
+    const outer = new Redactor();
+    outer.add('OUTER', 'outer-secret-value');
+    const inner = new Redactor();
+    inner.add('INNER', 'inner-secret-value');
+    const outerHook = redactJsonResponses(() => outer);
+    const innerHook = redactJsonResponses(() => inner);
+    let sends = 0;
+    const server = createServer((req, raw) => {
+      const res = raw as ServerResponse & ResponseLike;
+      res.send = (body?: unknown) => {
+        sends++;
+        res.end(body as string);
+        return res;
+      };
+      res.json = (body: unknown) => res.send!(JSON.stringify(body));
+      const body = { v: 'outer-secret-value inner-secret-value', s: 'plain inner-secret-value' };
+      outerHook(req, res, () =>
+        innerHook(req, res, () =>
+          outerHook(req, res, () => {
+            if (req.url === '/text') res.send!(body.s);
+            else res.json!(body);
+          }),
+        ),
+      );
+    });
+    const json = await request(server).get('/json');
+    expect(JSON.parse(json.text)).toEqual({
+      v: '[REDACTED:OUTER] [REDACTED:INNER]',
+      s: 'plain [REDACTED:INNER]',
+    });
+    const text = await request(server).get('/text');
+    expect(text.text).toBe('plain [REDACTED:INNER]');
+    expect(sends).toBe(2);
+  });
 });
 
 describe('redactedJson', () => {

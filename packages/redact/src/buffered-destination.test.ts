@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bufferedDestination, createLogger, Redactor } from './index';
 
@@ -36,6 +38,42 @@ describe('bufferedDestination', () => {
     d.write('tail\n');
     d.flushSync();
     expect((await text()).endsWith('tail\n')).toBe(true);
+  });
+
+  it('short lines that add up to minLength are written without a flush, in order', async () => {
+    const d = bufferedDestination(file, { minLength: 4096, maxDelayMs: 60_000 });
+    const lines = Array.from(
+      { length: 100 },
+      (_, i) => `line ${String(i).padStart(3, '0')} ${'y'.repeat(40)}\n`,
+    );
+    for (const line of lines) d.write(line); // 5,000 characters: one chunk goes out
+    let seen = '';
+    for (let i = 0; i < 100 && seen === ''; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      seen = await text();
+    }
+    expect(seen).toBe(lines.slice(0, seen.length / lines[0]!.length).join(''));
+    expect(seen.length).toBeGreaterThanOrEqual(4096);
+    await flushed(d);
+    expect(await text()).toBe(lines.join(''));
+  });
+
+  it('lines still gathered are written when the process exits', async () => {
+    const source = fileURLToPath(new URL('./buffered-destination.ts', import.meta.url));
+    // stdout is a descriptor (ready at once); a path is opened asynchronously, so an exit in
+    // the same turn as creating the destination could not write to it
+    for (const [target, exit] of [
+      [`openSync(${JSON.stringify(file)}, 'a')`, 'process.exit(0)'],
+      [JSON.stringify(file), ''],
+    ] as const) {
+      const script = `import { openSync } from 'node:fs';
+        import { bufferedDestination } from ${JSON.stringify(source)};
+        const d = bufferedDestination(${target}, { minLength: 4096, maxDelayMs: 60_000 });
+        d.write('first\\n'); d.write('last words\\n'); ${exit}`;
+      execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+      expect(await text()).toBe('first\nlast words\n');
+      await rm(file);
+    }
   });
 
   it('a quiet log is written within maxDelayMs', async () => {

@@ -19,7 +19,7 @@ import { exportImportRoutes } from './routes/export-import';
 import { flowRoutes } from './routes/flows';
 import { memberRoutes } from './routes/members';
 import { projectRoutes } from './routes/projects';
-import { runRoutes } from './routes/runs';
+import { RUN_START_PATH, runRoutes, startRunHandler } from './routes/runs';
 import { secretStoreRoutes } from './routes/secret-stores';
 import { secretRoutes } from './routes/secrets';
 import { settingRoutes } from './routes/settings';
@@ -82,7 +82,7 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
   );
   const auth = authenticate(ctx.store);
   const ignore = (): void => undefined;
-  app.use('/api', (req, res, next) => {
+  const apiPrelude = (req: Request, res: Response, next: NextFunction): void => {
     requireJsonBody(req, res, ignore); // throws 415
     parseBody(req, res, (err?: unknown) => {
       if (err !== undefined) {
@@ -97,9 +97,11 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): express.Expre
       }
       auth(req, res, next).catch(next);
     });
-  });
-  // the hot path first: no other router has a route under …/runs, so the order changes no
-  // answer, and a run request is matched before the dozens of layers of the routers below
+  };
+  // the hot path first, on the app itself (one layer, no router): no other route answers
+  // POST …/runs, so the order changes no answer
+  app.post(RUN_START_PATH, apiPrelude, startRunHandler(ctx));
+  app.use('/api', apiPrelude);
   app.use(runRoutes(ctx));
   app.use(workspaceRoutes(ctx));
   app.use(memberRoutes(ctx));

@@ -1,5 +1,5 @@
 // Run endpoints: start a run of a flow (editor+), list and read runs (member), cancel (editor+).
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { currentUser } from '../auth';
 import { redactedJson } from '@flowsafe/redact';
 import { type AppContext, projectAccess, responseRedactor } from '../context';
@@ -9,15 +9,18 @@ import { pageQuery, runCreateSchema } from '../schemas';
 import { assertEnvironments } from './environments';
 import { flowLookupId, loadFlow, requireFlow } from './flows';
 
-export function runRoutes(ctx: AppContext): Router {
-  const router = Router();
+/** The hot path: starting a run. createApp mounts it on the app itself, not in the router
+ *  below, so that a run request is matched by one layer instead of going through a router. */
+export const RUN_START_PATH = '/api/projects/:p/flows/:f/runs';
 
-  const service = (): RunService => {
-    if (!ctx.runs) throw new ServerError('SERVICE_UNAVAILABLE', 'runs are not available on this server');
-    return ctx.runs;
-  };
+function runService(ctx: AppContext): RunService {
+  if (!ctx.runs) throw new ServerError('SERVICE_UNAVAILABLE', 'runs are not available on this server');
+  return ctx.runs;
+}
 
-  router.post('/api/projects/:p/flows/:f/runs', async (req, res) => {
+export function startRunHandler(ctx: AppContext) {
+  const service = (): RunService => runService(ctx);
+  return async (req: Request<{ p: string; f: string }>, res: Response): Promise<void> => {
     // the project, the caller's role and the flow in one read (one statement on PostgreSQL)
     const access = await projectAccess(ctx, req, res, 'editor', 'running flows', flowLookupId(req.params.f));
     const { project } = access;
@@ -39,7 +42,13 @@ export function runRoutes(ctx: AppContext): Router {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', Buffer.byteLength(text));
     res.end(text);
-  });
+  };
+}
+
+/** Listing, reading and cancelling runs (starting one: startRunHandler). */
+export function runRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const service = (): RunService => runService(ctx);
 
   router.get('/api/projects/:p/flows/:f/runs', async (req, res) => {
     const { project } = await projectAccess(ctx, req, res, 'viewer');

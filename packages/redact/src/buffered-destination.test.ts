@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,17 +60,18 @@ describe('bufferedDestination', () => {
 
   it('lines still gathered are written when the process exits', async () => {
     const source = fileURLToPath(new URL('./buffered-destination.ts', import.meta.url));
-    // stdout is a descriptor (ready at once); a path is opened asynchronously, so an exit in
-    // the same turn as creating the destination could not write to it
+    // a descriptor (as stdout) and a path; an explicit exit and the end of the event loop
     for (const [target, exit] of [
       [`openSync(${JSON.stringify(file)}, 'a')`, 'process.exit(0)'],
       [JSON.stringify(file), ''],
+      [JSON.stringify(file), 'process.exit(3)'],
     ] as const) {
       const script = `import { openSync } from 'node:fs';
         import { bufferedDestination } from ${JSON.stringify(source)};
         const d = bufferedDestination(${target}, { minLength: 4096, maxDelayMs: 60_000 });
         d.write('first\\n'); d.write('last words\\n'); ${exit}`;
-      execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+      expect(child.status).toBe(exit === 'process.exit(3)' ? 3 : 0);
       expect(await text()).toBe('first\nlast words\n');
       await rm(file);
     }

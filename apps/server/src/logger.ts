@@ -13,8 +13,8 @@ export function createServerLogger(
 }
 
 /** Resolves once the logger's destination has written every line handed to it so far (the
- *  default one writes asynchronously), or after `timeoutMs` if it does not answer: call it
- *  before the process exits. */
+ *  default one gathers lines, and keeps a backlog while a slow reader holds stdout up), or
+ *  after `timeoutMs` if it does not answer: call it before the process exits. */
 export function flushLogger(logger: Logger, timeoutMs = 2_000): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);

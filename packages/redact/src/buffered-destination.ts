@@ -6,7 +6,7 @@
 // Lines are gathered in an array (a line costs an append) and a chunk is written by
 // ChunkWriter: synchronously while the descriptor takes it, through the thread pool only
 // while a slow reader holds it up. pino's sonic-boom did this job before; in its asynchronous
-// mode every chunk cost a thread-pool round trip (bench/server: 3% of the ratio), its
+// mode every chunk cost a thread-pool round trip (bench/server: ~2% of the ratio), its
 // synchronous mode sleeps 100 ms on EAGAIN with the event loop blocked, and it measured the
 // byte length of its whole pending chunk on every write (2.4 µs a line).
 import { openSync } from 'node:fs';

@@ -53,7 +53,7 @@ export function redactJsonResponses(
   // One json and one send for every response, created here once: each response only gets
   // its own small state object. Closures made per response (as this hook once did) measured
   // badly under load: V8 kept whole request graphs alive through a young-generation
-  // collection and promoted them, which made collections 5-10x longer (bench/server).
+  // collection and promoted them: scavenges took about 6 ms instead of 1.6 (bench/server).
   function json(this: HookedResponse, body: unknown): unknown {
     const hooked = this[HOOKED];
     if (hooked?.json === undefined)

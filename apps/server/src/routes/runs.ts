@@ -19,7 +19,6 @@ function runService(ctx: AppContext): RunService {
 }
 
 export function startRunHandler(ctx: AppContext) {
-  const service = (): RunService => runService(ctx);
   return async (req: Request<{ p: string; f: string }>, res: Response): Promise<void> => {
     // the project, the caller's role and the flow in one read (one statement on PostgreSQL)
     const access = await projectAccess(ctx, req, res, 'editor', 'running flows', flowLookupId(req.params.f));
@@ -27,7 +26,7 @@ export function startRunHandler(ctx: AppContext) {
     const body = parse(runCreateSchema, req.body);
     const flow = requireFlow(access.flow);
     assertEnvironments(project.environments, [body.environment]);
-    const { finished, record } = await service().start({
+    const { finished, record } = await runService(ctx).start({
       project,
       flowId: flow.id,
       environment: body.environment,

@@ -4,10 +4,15 @@
 // createRunner with run records stored as the server stores them (its RunRecords over a lowdb
 // store in a temp dir) and secret values opened per dispatch from real AES-256-GCM sealed
 // values through the KeyRing.
+// (c) the floor: raw undici plus the least any engine must add to send this flow's two sealed
+// secrets and keep its run record (two AES-256-GCM opens through node:crypto, one JSON line
+// appended with write(2)): floorP50Ratio and floorRpsRatio show how much of the targets' budget
+// that alone takes.
 // p50 at concurrency 1 and requests per second at concurrency 32, each measured in rounds in
-// which raw and flow alternate (so machine noise hits both); each figure is the median of its
+// which the sides alternate (so machine noise hits all); each figure is the median of its
 // rounds. Last line: one JSON object.
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -192,11 +197,59 @@ async function main(): Promise<void> {
   const flow = runWith(runner);
   const memFlow = runWith(memRunner);
 
+  // --- (c) the floor: raw undici plus the least any engine adds for this flow — two AES-256-GCM
+  // opens through node:crypto (a KeyObject each, as KeyRing keeps its data keys) and one run
+  // record (the flow's own, with a fresh id) appended to a file as one JSON line with write(2).
+  // No templating, planning, egress check, scrubbing, redaction, audit or promise of a runner.
+  const floorKey = createSecretKey(randomBytes(32));
+  const sealRaw = (plain: string, aad: Buffer) => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', floorKey, iv);
+    cipher.setAAD(aad);
+    const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return { iv, aad, ct, tag: cipher.getAuthTag() };
+  };
+  const floorBlobs = [
+    sealRaw(`key_${randomUUID()}`, Buffer.from('ws_1/proj_1/sec_API_KEY/default/value')),
+    sealRaw(
+      JSON.stringify({ username: 'bench-user', password: `pw_${randomUUID()}` }),
+      Buffer.from('ws_1/proj_1/sec_LOGIN/default/fields'),
+    ),
+  ];
+  const openRaw = (blob: (typeof floorBlobs)[number]): string => {
+    const decipher = createDecipheriv('aes-256-gcm', floorKey, blob.iv, { authTagLength: 16 });
+    decipher.setAAD(blob.aad);
+    decipher.setAuthTag(blob.tag);
+    const head = decipher.update(blob.ct);
+    decipher.final();
+    return head.toString('utf8');
+  };
+  await memFlow();
+  const sampleRecord = [...memRecords.values()].at(-1)!;
+  const floorFd = openSync(join(dataDir, 'floor-runs.jsonl'), 'a');
+  const floor = async (): Promise<void> => {
+    const key = openRaw(floorBlobs[0]!);
+    const login = openRaw(floorBlobs[1]!);
+    const res = await request(`${base}/tickets`, {
+      method: 'POST',
+      dispatcher: rawAgent,
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': key,
+        authorization: `Basic ${Buffer.from(login).toString('base64')}`,
+      },
+      body: JSON.stringify({ subject: 'Hello' }),
+    });
+    await res.body.json();
+    writeSync(floorFd, `${JSON.stringify({ ...sampleRecord, id: randomUUID() })}\n`);
+  };
+
   // --- p50 at concurrency 1
   for (let i = 0; i < WARMUP; i++) {
     await raw();
     await flow();
     await memFlow();
+    await floor();
   }
   const timeOne = async (fn: () => Promise<void>, into: number[]): Promise<void> => {
     const t0 = process.hrtime.bigint();
@@ -209,11 +262,11 @@ async function main(): Promise<void> {
     const mid = s.length >> 1;
     return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
   };
-  const sides = { raw, flow, mem: memFlow };
+  const sides = { raw, flow, mem: memFlow, floor };
   type Side = keyof typeof sides;
   const order = (round: number): Side[] =>
-    (['raw', 'flow', 'mem'] as Side[]).map((_, i, all) => all[(i + round) % all.length]!);
-  const roundP50s: Record<Side, number[]> = { raw: [], flow: [], mem: [] };
+    (['raw', 'flow', 'mem', 'floor'] as Side[]).map((_, i, all) => all[(i + round) % all.length]!);
+  const roundP50s: Record<Side, number[]> = { raw: [], flow: [], mem: [], floor: [] };
   let measuredRuns = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of order(round)) {
@@ -236,7 +289,7 @@ async function main(): Promise<void> {
     );
     return (CONCURRENCY * RPS_PER_WORKER) / ((performance.now() - t0) / 1000);
   };
-  const roundRps: Record<Side, number[]> = { raw: [], flow: [], mem: [] };
+  const roundRps: Record<Side, number[]> = { raw: [], flow: [], mem: [], floor: [] };
   for (let round = 0; round < RPS_ROUNDS; round++) {
     for (const side of order(round)) roundRps[side].push(await rps(sides[side]));
   }
@@ -246,6 +299,9 @@ async function main(): Promise<void> {
   const rawRps = median(roundRps.raw);
   const flowRps = median(roundRps.flow);
   const memRps = median(roundRps.mem);
+  const floorP50Us = median(roundP50s.floor);
+  const floorRps = median(roundRps.floor);
+  closeSync(floorFd);
 
   const storeFigures = await egressAndStoreFigures(base);
 
@@ -269,6 +325,12 @@ async function main(): Promise<void> {
       `KeyRing.open ${round1(c1OpenUs / Math.max(1, c1Opens))} us per secret, ${round1((2 * c1OpenUs) / Math.max(1, c1Opens))} us per run`,
   );
   console.log(
+    `floor (raw undici + two node:crypto AES-256-GCM opens + the run record appended as one JSON line): ` +
+      `p50 ${round1(floorP50Us)} us (floorP50Ratio ${round3(floorP50Us / rawP50Us)}), ${Math.round(floorRps)} req/s ` +
+      `(floorRpsRatio ${round3(floorRps / rawRps)}); the flow against the floor: p50 ${round3(flowP50Us / floorP50Us)}x, ` +
+      `rps ${round3(flowRps / floorRps)}x`,
+  );
+  console.log(
     JSON.stringify({
       bench: 'dispatch',
       rawP50Us: round1(rawP50Us),
@@ -277,6 +339,8 @@ async function main(): Promise<void> {
       rawRps: Math.round(rawRps),
       flowRps: Math.round(flowRps),
       rpsRatio: round3(flowRps / rawRps),
+      floorP50Ratio: round3(floorP50Us / rawP50Us),
+      floorRpsRatio: round3(floorRps / rawRps),
       ...storeFigures,
     }),
   );

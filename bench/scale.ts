@@ -12,14 +12,18 @@
 // pickupLoadedP50Ms: the same median over the concurrency-32 phase with two workers (includes
 // the wait behind other runs: at 32 runs in flight most of a run's life is waiting for a core).
 // lost: PostgreSQL runs that did not end succeeded.
+// graphileRps2: the baseline of the PostgreSQL phases on the same server — Graphile Worker
+// alone, two worker processes with a task that only notifies, 32 clients adding jobs and waiting
+// for them (graphilePhase); pgVsGraphile = pgRps2 / graphileRps2.
 // BENCH_SCALE_COUNT_QUERIES=1 also prints the statements per run each process sent (see
-// bench/scale-query-counter.mjs). BENCH_SCALE_PHASES=pg2 (comma list of embedded, pg1, pg2)
+// bench/scale-query-counter.mjs). BENCH_SCALE_PHASES=pg2 (comma list of embedded, pg1, pg2, graphile)
 // runs only some phases, for profiling. Last line: one JSON object.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { runMigrations } from 'graphile-worker';
 import pg from 'pg';
 import { startTestPostgres } from '../test/utils/postgres';
 import {
@@ -42,7 +46,7 @@ const WARMUP = 300;
 const WORKER_CONCURRENCY = Number(process.env.BENCH_SCALE_WORKER_CONCURRENCY ?? 16);
 const IDLE_RUNS = 200;
 const COUNT_QUERIES = process.env.BENCH_SCALE_COUNT_QUERIES === '1';
-const PHASES = new Set((process.env.BENCH_SCALE_PHASES ?? 'embedded,pg1,pg2').split(','));
+const PHASES = new Set((process.env.BENCH_SCALE_PHASES ?? 'embedded,pg1,pg2,graphile').split(','));
 
 interface Phase {
   rps: number;
@@ -210,6 +214,92 @@ function median(values: number[]): number {
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
+/**
+ * The baseline of the PostgreSQL phases, on the same server: Graphile Worker alone, two worker
+ * processes (bench/graphile-noop-worker.mjs) whose task only notifies that it ran; 32 clients
+ * each add a job the way flowsafe's API does (`add_job` with a job key, `unsafe_dedupe`) and
+ * wait for its notification before adding the next. What a run in PostgreSQL mode costs beyond
+ * this is flowsafe's: the HTTP API, the run record, the lease, the run itself, the answer.
+ */
+async function graphilePhase(databaseUrl: string, workers: number): Promise<{ rps: number; cpu: string }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY + 2 });
+  pool.on('error', () => undefined);
+  pool.on('connect', (c) => c.on('error', () => undefined));
+  const kids: ChildProcess[] = [];
+  const listener = new pg.Client({ connectionString: databaseUrl });
+  listener.on('error', () => undefined);
+  const waiting = new Map<string, () => void>();
+  try {
+    await runMigrations({ pgPool: pool });
+    await listener.connect();
+    listener.on('notification', (n) => {
+      const done = waiting.get(n.payload ?? '');
+      waiting.delete(n.payload ?? '');
+      done?.();
+    });
+    await listener.query('LISTEN bench_noop_done');
+    for (let i = 0; i < workers; i++) {
+      const kid = fork(path.join(ROOT, 'bench/graphile-noop-worker.mjs'), {
+        env: { ...baseEnv(), URL: databaseUrl, CONCURRENCY: String(WORKER_CONCURRENCY) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      kids.push(kid);
+      await new Promise<void>((resolve, reject) => {
+        kid.once('message', () => resolve());
+        kid.once('exit', (code) => reject(new Error(`graphile baseline worker exited with ${code}`)));
+      });
+    }
+    let id = 0;
+    const drive = async (total: number): Promise<number> => {
+      let left = total;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (left-- > 0) {
+            const key = `job_${id++}`;
+            const done = new Promise<void>((resolve) => waiting.set(key, resolve));
+            await pool.query(
+              `SELECT revision FROM graphile_worker.add_job('noop', $1::json, max_attempts := 1, job_key := $2, job_key_mode := 'unsafe_dedupe')`,
+              [JSON.stringify({ id: key }), key],
+            );
+            await done;
+          }
+        }),
+      );
+      return total / ((performance.now() - t0) / 1000);
+    };
+    await drive(WARMUP);
+    const cpu0 = kids.map((k) => cpuSeconds(k.pid));
+    const pgCpu0 = await pgServerCpuSeconds(databaseUrl);
+    const benchCpu0 = process.cpuUsage();
+    const rps = await drive(TOTAL);
+    const per1000 = (s: number) => round((s * 1000) / TOTAL, 2);
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const cpu =
+      `workers ${kids.map((k, i) => per1000(cpuSeconds(k.pid) - cpu0[i]!)).join(' + ')}, ` +
+      `postgres ${per1000((await pgServerCpuSeconds(databaseUrl)) - pgCpu0)}, ` +
+      `bench client ${per1000((benchCpu.user + benchCpu.system) / 1e6)}`;
+    return { rps, cpu };
+  } finally {
+    await Promise.all(
+      kids.map(
+        (kid) =>
+          new Promise<void>((resolve) => {
+            if (kid.exitCode !== null) return resolve();
+            const kill = setTimeout(() => kid.kill('SIGKILL'), 5000);
+            kid.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            kid.send('stop');
+          }),
+      ),
+    );
+    await listener.end().catch(() => undefined);
+    await pool.end();
+  }
+}
+
 async function main(): Promise<void> {
   // Always build: a dist/ left from older code would be measured instead of the code at hand.
   execFileSync('pnpm', ['--filter', '@flowsafe/server', 'run', 'build'], { cwd: ROOT, stdio: 'inherit' });
@@ -309,6 +399,14 @@ async function main(): Promise<void> {
     console.log(
       `postgres, 2 workers: ${round(pg2.rps)} runs/s, pickup p50 under load ${round(median(pg2.pickups))} ms, idle ${round(median(pg2.idle?.pickups ?? []))} ms (p90 ${round(quantile(pg2.idle?.pickups ?? [], 0.9))}, max ${round(quantile(pg2.idle?.pickups ?? [], 1))}), idle phase ${round((pg2.idle?.seconds ?? NaN) * 1000)} ms`,
     );
+    let graphile = { rps: NaN, cpu: '' };
+    if (PHASES.has('graphile')) {
+      graphile = await graphilePhase(await pgServer.createDatabase(), 2);
+      console.log(
+        `graphile worker alone (no-op task, 2 workers): ${round(graphile.rps)} jobs/s; CPU s per 1000 jobs: ${graphile.cpu}; ` +
+          `postgres mode with 2 workers reaches ${round(pg2.rps / graphile.rps, 3)} of it`,
+      );
+    }
     console.log(
       JSON.stringify({
         bench: 'scale',
@@ -319,6 +417,8 @@ async function main(): Promise<void> {
         pickupP50Ms: round(median(pg2.idle?.pickups ?? [])),
         pickupLoadedP50Ms: round(median(pg2.pickups)),
         lost: pg1.notSucceeded + pg2.notSucceeded + (pg2.idle?.notSucceeded ?? 0),
+        graphileRps2: round(graphile.rps),
+        pgVsGraphile: round(pg2.rps / graphile.rps, 3),
       }),
     );
   } finally {

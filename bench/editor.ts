@@ -2,7 +2,9 @@
 // against a real local flowsafe server (cold cache: a fresh browser context per sample), and
 // the gzipped size of the editor's JS (loaded on first load, and all chunks). Baseline in the
 // same run: a navigation to /healthz on the same server, so loadRatio shows the editor's
-// cost over the bare round trip. Needs `pnpm build` first.
+// cost over the bare round trip. Builds the editor and the server first (`pnpm build`, its output
+// on stderr), so what is measured is what the checkout ships.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -22,6 +24,7 @@ const median = (xs: number[]) => {
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
+  execFileSync('pnpm', ['build'], { cwd: REPO_ROOT, stdio: ['ignore', 2, 2] });
   const server = await startServer();
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {

@@ -19,6 +19,8 @@ export interface ServerProcess {
   port: number;
   token: string;
   dataDir: string;
+  /** the process started (the server itself when `command` execs it, as the bin shim does) */
+  pid: number;
   /** everything the process wrote to stdout and stderr so far */
   output(): string;
   stop(): Promise<void>;
@@ -29,6 +31,8 @@ export interface StartOptions {
   /** default 127.0.0.1 (the browser tests' local upstream) */
   egressAllow?: string;
   timeoutMs?: number;
+  /** what to run with the argument `start`; default node --no-node-snapshot dist/cli.js */
+  command?: readonly string[];
 }
 
 /** A port the OS says is free right now on 127.0.0.1. */
@@ -55,7 +59,8 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
   const dataDir = await mkdtemp(join(tmpdir(), 'flowsafe-browser-'));
   const token = `fs_test_${randomBytes(18).toString('hex')}`;
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--no-node-snapshot', SERVER_CLI, 'start'], {
+  const [file, ...args] = opts.command ?? [process.execPath, '--no-node-snapshot', SERVER_CLI];
+  const child: ChildProcess = spawn(file!, [...args, 'start'], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -111,7 +116,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, port, token, dataDir, output: () => out, stop };
+  return { url, port, token, dataDir, pid: child.pid!, output: () => out, stop };
 }
 
 /** A small authenticated JSON client for test set-up against the real API. */

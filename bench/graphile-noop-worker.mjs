@@ -1,7 +1,8 @@
 // The worker of bench:scale's `graphile` baseline: Graphile Worker with the settings flowsafe's
 // queue gives it (concurrency, local queue, batched completion, a pool of concurrency + 6) and
 // a task that only reports that it ran (one pg_notify) — the least a worker of a run queue does
-// for a job whose caller waits for it. Started with fork(); env: URL, CONCURRENCY.
+// for a job whose caller waits for it. Env: URL, CONCURRENCY; prints `ready` once it takes jobs;
+// SIGTERM stops it gracefully.
 import { Logger, run } from 'graphile-worker';
 import pg from 'pg';
 
@@ -24,9 +25,8 @@ const runner = await run({
   logger: new Logger(() => () => undefined),
   preset: { worker: { localQueue: { size: concurrency, ttl: 20_000 }, completeJobBatchDelay: 50 } },
 });
-process.send?.('ready');
-process.on('message', (message) => {
-  if (message !== 'stop') return;
+process.stdout.write('ready\n');
+process.once('SIGTERM', () => {
   void runner
     .stop()
     .then(() => pool.end())

@@ -18,7 +18,7 @@
 // BENCH_SCALE_COUNT_QUERIES=1 also prints the statements per run each process sent (see
 // bench/scale-query-counter.mjs). BENCH_SCALE_PHASES=pg2 (comma list of embedded, pg1, pg2, graphile)
 // runs only some phases, for profiling. Last line: one JSON object.
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -32,11 +32,13 @@ import {
   client,
   newMasterKey,
   newToken,
+  procOf,
   ROOT,
   startApi,
   startUpstream,
   startWorker,
   type Proc,
+  waitForOutput,
 } from '../test/e2e/postgres-cluster';
 
 const CONCURRENCY = 32;
@@ -225,7 +227,7 @@ async function graphilePhase(databaseUrl: string, workers: number): Promise<{ rp
   const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY + 2 });
   pool.on('error', () => undefined);
   pool.on('connect', (c) => c.on('error', () => undefined));
-  const kids: ChildProcess[] = [];
+  const kids: Proc[] = [];
   const listener = new pg.Client({ connectionString: databaseUrl });
   listener.on('error', () => undefined);
   const waiting = new Map<string, () => void>();
@@ -239,15 +241,14 @@ async function graphilePhase(databaseUrl: string, workers: number): Promise<{ rp
     });
     await listener.query('LISTEN bench_noop_done');
     for (let i = 0; i < workers; i++) {
-      const kid = fork(path.join(ROOT, 'bench/graphile-noop-worker.mjs'), {
-        env: { ...baseEnv(), URL: databaseUrl, CONCURRENCY: String(WORKER_CONCURRENCY) },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+      const kid = procOf(
+        spawn(process.execPath, [path.join(ROOT, 'bench/graphile-noop-worker.mjs')], {
+          env: baseEnv({ URL: databaseUrl, CONCURRENCY: String(WORKER_CONCURRENCY) }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
       kids.push(kid);
-      await new Promise<void>((resolve, reject) => {
-        kid.once('message', () => resolve());
-        kid.once('exit', (code) => reject(new Error(`graphile baseline worker exited with ${code}`)));
-      });
+      await waitForOutput(kid, /^ready$/m);
     }
     let id = 0;
     const drive = async (total: number): Promise<number> => {
@@ -269,32 +270,19 @@ async function graphilePhase(databaseUrl: string, workers: number): Promise<{ rp
       return total / ((performance.now() - t0) / 1000);
     };
     await drive(WARMUP);
-    const cpu0 = kids.map((k) => cpuSeconds(k.pid));
+    const cpu0 = kids.map((k) => cpuSeconds(k.child.pid));
     const pgCpu0 = await pgServerCpuSeconds(databaseUrl);
     const benchCpu0 = process.cpuUsage();
     const rps = await drive(TOTAL);
     const per1000 = (s: number) => round((s * 1000) / TOTAL, 2);
     const benchCpu = process.cpuUsage(benchCpu0);
     const cpu =
-      `workers ${kids.map((k, i) => per1000(cpuSeconds(k.pid) - cpu0[i]!)).join(' + ')}, ` +
+      `workers ${kids.map((k, i) => per1000(cpuSeconds(k.child.pid) - cpu0[i]!)).join(' + ')}, ` +
       `postgres ${per1000((await pgServerCpuSeconds(databaseUrl)) - pgCpu0)}, ` +
       `bench client ${per1000((benchCpu.user + benchCpu.system) / 1e6)}`;
     return { rps, cpu };
   } finally {
-    await Promise.all(
-      kids.map(
-        (kid) =>
-          new Promise<void>((resolve) => {
-            if (kid.exitCode !== null) return resolve();
-            const kill = setTimeout(() => kid.kill('SIGKILL'), 5000);
-            kid.once('exit', () => {
-              clearTimeout(kill);
-              resolve();
-            });
-            kid.send('stop');
-          }),
-      ),
-    );
+    await Promise.all(kids.map((kid) => kid.stop(5000)));
     await listener.end().catch(() => undefined);
     await pool.end();
   }

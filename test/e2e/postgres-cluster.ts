@@ -41,11 +41,17 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
 /** `flowsafe <args>` as a child process. */
 export function spawnFlowsafe(args: string[], env: Record<string, string>): Proc {
   assertCliBuilt();
-  const child = spawn(process.execPath, ['--no-node-snapshot', CLI, ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return procOf(
+    spawn(process.execPath, ['--no-node-snapshot', CLI, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+/** A spawned child (stdout and stderr piped) as a Proc: output collected, stop() by signal. */
+export function procOf(child: ChildProcess): Proc {
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -19,6 +19,7 @@
 // bench/scale-query-counter.mjs). BENCH_SCALE_PHASES=pg2 (comma list of embedded, pg1, pg2, graphile)
 // runs only some phases, for profiling. Last line: one JSON object.
 import { execFileSync, spawn } from 'node:child_process';
+import { createCipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -48,7 +49,7 @@ const WARMUP = 300;
 const WORKER_CONCURRENCY = Number(process.env.BENCH_SCALE_WORKER_CONCURRENCY ?? 16);
 const IDLE_RUNS = 200;
 const COUNT_QUERIES = process.env.BENCH_SCALE_COUNT_QUERIES === '1';
-const PHASES = new Set((process.env.BENCH_SCALE_PHASES ?? 'embedded,pg1,pg2,graphile').split(','));
+const PHASES = new Set((process.env.BENCH_SCALE_PHASES ?? 'embedded,pg1,pg2,graphile,floor').split(','));
 
 interface Phase {
   rps: number;
@@ -288,6 +289,111 @@ async function graphilePhase(databaseUrl: string, workers: number): Promise<{ rp
   }
 }
 
+/**
+ * The floor of the PostgreSQL phases (bench/pg-floor.mjs), on the same server and upstream: an
+ * API process and two worker processes that do only what any run queue on Graphile Worker
+ * does for a one-API-block run whose caller waits — store the queued run with its job, read
+ * the run's input, flow and two sealed values, open them, call the upstream, store and notify
+ * the final record, answer — with no authentication, validation, lease, audit, runner,
+ * redaction or logging. The same 32 callers (fetch) as the flowsafe phases.
+ */
+async function floorPhase(
+  databaseUrl: string,
+  upstream: string,
+  workers: number,
+): Promise<{ rps: number; cpu: string }> {
+  const dataKey = randomBytes(32);
+  const seal = (value: string): Buffer => {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', createSecretKey(dataKey), iv);
+    const ct = Buffer.concat([c.update(value), c.final()]);
+    return Buffer.concat([iv, c.getAuthTag(), ct]);
+  };
+  const setup = new pg.Client({ connectionString: databaseUrl });
+  await setup.connect();
+  const kids: Proc[] = [];
+  try {
+    await runMigrations({ connectionString: databaseUrl });
+    await setup.query(`
+      CREATE TABLE floor_flows (id text PRIMARY KEY, definition json NOT NULL);
+      CREATE TABLE floor_secrets (flow_id text NOT NULL, name text NOT NULL, sealed bytea NOT NULL,
+        PRIMARY KEY (flow_id, name));
+      CREATE TABLE floor_runs (id text PRIMARY KEY, flow_id text NOT NULL, status text NOT NULL,
+        input json, record json, queued_at timestamptz NOT NULL)`);
+    const definition = {
+      start: 'call',
+      blocks: [{ id: 'call', type: 'api', config: { method: 'GET', url: `${upstream}/hit`, saveAs: 'r' } }],
+    };
+    await setup.query('INSERT INTO floor_flows VALUES ($1, $2)', ['flow1', JSON.stringify(definition)]);
+    for (const name of ['A', 'B'])
+      await setup.query('INSERT INTO floor_secrets VALUES ($1, $2, $3)', [
+        'flow1',
+        name,
+        seal(`bench-${name}-0123456789`),
+      ]);
+    const spawnFloor = (role: string) =>
+      procOf(
+        spawn(process.execPath, [path.join(ROOT, 'bench/pg-floor.mjs')], {
+          env: baseEnv({
+            URL: databaseUrl,
+            ROLE: role,
+            CONCURRENCY: String(WORKER_CONCURRENCY),
+            DATA_KEY: dataKey.toString('base64'),
+          }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+    const api = spawnFloor('api');
+    kids.push(api);
+    const port = (await waitForOutput(api, /^listening (\d+)$/m))[1];
+    for (let i = 0; i < workers; i++) {
+      const kid = spawnFloor('worker');
+      kids.push(kid);
+      await waitForOutput(kid, /^ready$/m);
+    }
+    const call = client(`http://127.0.0.1:${port}`, 'unused');
+    let n = 0;
+    let bad = 0;
+    const drive = async (total: number): Promise<number> => {
+      let left = total;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (left-- > 0) {
+            const r = await call('POST', '/runs', {
+              flowId: 'flow1',
+              environment: 'development',
+              input: { n: String(n++) },
+            });
+            if (r.status !== 200 || r.body?.status !== 'succeeded') bad++;
+          }
+        }),
+      );
+      return total / ((performance.now() - t0) / 1000);
+    };
+    await drive(WARMUP);
+    const cpu0 = kids.map((k) => cpuSeconds(k.child.pid));
+    const pgCpu0 = await pgServerCpuSeconds(databaseUrl);
+    const benchCpu0 = process.cpuUsage();
+    const rps = await drive(TOTAL);
+    if (bad > 0) throw new Error(`floor: ${bad} runs did not succeed`);
+    const per1000 = (s: number) => round((s * 1000) / TOTAL, 2);
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const cpu =
+      `api ${per1000(cpuSeconds(api.child.pid) - cpu0[0]!)}, ` +
+      `workers ${kids
+        .slice(1)
+        .map((k, i) => per1000(cpuSeconds(k.child.pid) - cpu0[i + 1]!))
+        .join(' + ')}, ` +
+      `postgres ${per1000((await pgServerCpuSeconds(databaseUrl)) - pgCpu0)}, ` +
+      `bench client + upstream ${per1000((benchCpu.user + benchCpu.system) / 1e6)}`;
+    return { rps, cpu };
+  } finally {
+    await Promise.all(kids.map((kid) => kid.stop(5000)));
+    await setup.end().catch(() => undefined);
+  }
+}
+
 async function main(): Promise<void> {
   // Always build: a dist/ left from older code would be measured instead of the code at hand.
   execFileSync('pnpm', ['--filter', '@flowsafe/server', 'run', 'build'], { cwd: ROOT, stdio: 'inherit' });
@@ -395,6 +501,14 @@ async function main(): Promise<void> {
           `postgres mode with 2 workers reaches ${round(pg2.rps / graphile.rps, 3)} of it`,
       );
     }
+    let floor = { rps: NaN, cpu: '' };
+    if (PHASES.has('floor')) {
+      floor = await floorPhase(await pgServer.createDatabase(), upstream.url, 2);
+      console.log(
+        `floor of postgres mode (2 workers): ${round(floor.rps)} runs/s, ${round(floor.rps / embedded.rps, 3)} of the embedded mode; ` +
+          `CPU s per 1000 runs: ${floor.cpu}; postgres mode with 2 workers reaches ${round(pg2.rps / floor.rps, 3)} of it`,
+      );
+    }
     console.log(
       JSON.stringify({
         bench: 'scale',
@@ -407,6 +521,9 @@ async function main(): Promise<void> {
         lost: pg1.notSucceeded + pg2.notSucceeded + (pg2.idle?.notSucceeded ?? 0),
         graphileRps2: round(graphile.rps),
         pgVsGraphile: round(pg2.rps / graphile.rps, 3),
+        floorRps2: round(floor.rps),
+        floorRatio: round(floor.rps / embedded.rps, 3),
+        pgVsFloor: round(pg2.rps / floor.rps, 3),
       }),
     );
   } finally {

@@ -68,7 +68,7 @@ export async function takeLease(
      VALUES ($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, now())
      ON CONFLICT (run_id) DO UPDATE
        SET job_id = excluded.job_id, worker_id = excluded.worker_id, job = excluded.job, heartbeat_at = now()
-     RETURNING (SELECT key FROM graphile_worker.jobs WHERE id = $${n + 2}::bigint) AS flowsafe_key`;
+     RETURNING (SELECT key FROM graphile_worker._private_jobs WHERE id = $${n + 2}::bigint) AS flowsafe_key`;
   const params = [
     ...(read?.params ?? []),
     lease.job.runId,

@@ -15,8 +15,15 @@
 // graphileRps2: the baseline of the PostgreSQL phases on the same server — Graphile Worker
 // alone, two worker processes with a task that only notifies, 32 clients adding jobs and waiting
 // for them (graphilePhase); pgVsGraphile = pgRps2 / graphileRps2.
+// floorRps2: the floor of the PostgreSQL mode on the same server, upstream and callers — an API
+// process and two workers (bench/pg-floor.mjs) that do only what any run queue on Graphile Worker
+// does for a waited-for one-API-block run: store the queued run with its job (one statement),
+// read its input, flow and two sealed values (one), open them with node:crypto, call the
+// upstream with undici, store and notify the final record (one), answer. No authentication,
+// validation, lease, audit, runner, redaction or logging (floorPhase). floorRatio = floorRps2 /
+// embeddedRps: the pgRatio that implementation would score; pgVsFloor = pgRps2 / floorRps2.
 // BENCH_SCALE_COUNT_QUERIES=1 also prints the statements per run each process sent (see
-// bench/scale-query-counter.mjs). BENCH_SCALE_PHASES=pg2 (comma list of embedded, pg1, pg2, graphile)
+// bench/scale-query-counter.mjs). BENCH_SCALE_PHASES=pg2 (comma list of embedded, pg1, pg2, graphile, floor)
 // runs only some phases, for profiling. Last line: one JSON object.
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createSecretKey, randomBytes } from 'node:crypto';

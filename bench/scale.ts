@@ -16,7 +16,7 @@
 // alone, two worker processes with a task that only notifies, 32 clients adding jobs and waiting
 // for them (graphilePhase); pgVsGraphile = pgRps2 / graphileRps2.
 // floorRps2: the floor of the PostgreSQL mode on the same server, upstream and callers — an API
-// process and two workers (bench/pg-floor.mjs) that do only what any run queue on Graphile Worker
+// process and two workers (bench/pg-baselines.mjs) that do only what any run queue on Graphile Worker
 // does for a waited-for one-API-block run: store the queued run with its job (one statement),
 // read its input, flow and two sealed values (one), open them with node:crypto, call the
 // upstream with undici, store and notify the final record (one), answer. No authentication,
@@ -224,12 +224,70 @@ function median(values: number[]): number {
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
+/** A process of bench/pg-baselines.mjs in `role`, started and ready (`ready` or `listening <port>`). */
+async function startBaseline(
+  role: string,
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): Promise<{ proc: Proc; ready: RegExpExecArray }> {
+  const proc = procOf(
+    spawn(process.execPath, [path.join(ROOT, 'bench/pg-baselines.mjs')], {
+      env: baseEnv({ URL: databaseUrl, ROLE: role, CONCURRENCY: String(WORKER_CONCURRENCY), ...extra }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  try {
+    return { proc, ready: await waitForOutput(proc, /^(?:ready|listening (\d+))$/m) };
+  } catch (err) {
+    await proc.stop(5000);
+    throw err;
+  }
+}
+
+/**
+ * A baseline's throughput on `kids` (the API first when `api`): `one` done by 32 callers,
+ * WARMUP times and then TOTAL times, with the CPU each process, PostgreSQL and this process
+ * (client and upstream) used per 1000 during the measured part.
+ */
+async function measureBaseline(
+  databaseUrl: string,
+  kids: readonly Proc[],
+  api: boolean,
+  one: () => Promise<void>,
+): Promise<{ rps: number; cpu: string }> {
+  const drive = async (total: number): Promise<number> => {
+    let left = total;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (left-- > 0) await one();
+      }),
+    );
+    return total / ((performance.now() - t0) / 1000);
+  };
+  await drive(WARMUP);
+  const cpu0 = kids.map((k) => cpuSeconds(k.child.pid));
+  const pgCpu0 = await pgServerCpuSeconds(databaseUrl);
+  const benchCpu0 = process.cpuUsage();
+  const rps = await drive(TOTAL);
+  const per1000 = (seconds: number) => round((seconds * 1000) / TOTAL, 2);
+  const benchCpu = process.cpuUsage(benchCpu0);
+  const used = kids.map((k, i) => per1000(cpuSeconds(k.child.pid) - cpu0[i]!));
+  const cpu =
+    (api ? `api ${used[0]}, ` : '') +
+    `workers ${used.slice(api ? 1 : 0).join(' + ')}, ` +
+    `postgres ${per1000((await pgServerCpuSeconds(databaseUrl)) - pgCpu0)}, ` +
+    `bench client${api ? ' + upstream' : ''} ${per1000((benchCpu.user + benchCpu.system) / 1e6)}`;
+  return { rps, cpu };
+}
+
 /**
  * The baseline of the PostgreSQL phases, on the same server: Graphile Worker alone, two worker
- * processes (bench/graphile-noop-worker.mjs) whose task only notifies that it ran; 32 clients
- * each add a job the way flowsafe's API does (`add_job` with a job key, `unsafe_dedupe`) and
- * wait for its notification before adding the next. What a run in PostgreSQL mode costs beyond
- * this is flowsafe's: the HTTP API, the run record, the lease, the run itself, the answer.
+ * processes (bench/pg-baselines.mjs, noop-worker) whose task only notifies that it ran; 32
+ * clients each add a job the way flowsafe's API does (`add_job` with a job key,
+ * `unsafe_dedupe`) and wait for its notification before adding the next. What a run in
+ * PostgreSQL mode costs beyond this is flowsafe's: the HTTP API, the run record, the lease,
+ * the run itself, the answer.
  */
 async function graphilePhase(databaseUrl: string, workers: number): Promise<{ rps: number; cpu: string }> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: CONCURRENCY + 2 });
@@ -248,47 +306,17 @@ async function graphilePhase(databaseUrl: string, workers: number): Promise<{ rp
       done?.();
     });
     await listener.query('LISTEN bench_noop_done');
-    for (let i = 0; i < workers; i++) {
-      const kid = procOf(
-        spawn(process.execPath, [path.join(ROOT, 'bench/graphile-noop-worker.mjs')], {
-          env: baseEnv({ URL: databaseUrl, CONCURRENCY: String(WORKER_CONCURRENCY) }),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }),
-      );
-      kids.push(kid);
-      await waitForOutput(kid, /^ready$/m);
-    }
+    for (let i = 0; i < workers; i++) kids.push((await startBaseline('noop-worker', databaseUrl)).proc);
     let id = 0;
-    const drive = async (total: number): Promise<number> => {
-      let left = total;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (left-- > 0) {
-            const key = `job_${id++}`;
-            const done = new Promise<void>((resolve) => waiting.set(key, resolve));
-            await pool.query(
-              `SELECT revision FROM graphile_worker.add_job('noop', $1::json, max_attempts := 1, job_key := $2, job_key_mode := 'unsafe_dedupe')`,
-              [JSON.stringify({ id: key }), key],
-            );
-            await done;
-          }
-        }),
+    return await measureBaseline(databaseUrl, kids, false, async () => {
+      const key = `job_${id++}`;
+      const done = new Promise<void>((resolve) => waiting.set(key, resolve));
+      await pool.query(
+        `SELECT revision FROM graphile_worker.add_job('noop', $1::json, max_attempts := 1, job_key := $2, job_key_mode := 'unsafe_dedupe')`,
+        [JSON.stringify({ id: key }), key],
       );
-      return total / ((performance.now() - t0) / 1000);
-    };
-    await drive(WARMUP);
-    const cpu0 = kids.map((k) => cpuSeconds(k.child.pid));
-    const pgCpu0 = await pgServerCpuSeconds(databaseUrl);
-    const benchCpu0 = process.cpuUsage();
-    const rps = await drive(TOTAL);
-    const per1000 = (s: number) => round((s * 1000) / TOTAL, 2);
-    const benchCpu = process.cpuUsage(benchCpu0);
-    const cpu =
-      `workers ${kids.map((k, i) => per1000(cpuSeconds(k.child.pid) - cpu0[i]!)).join(' + ')}, ` +
-      `postgres ${per1000((await pgServerCpuSeconds(databaseUrl)) - pgCpu0)}, ` +
-      `bench client ${per1000((benchCpu.user + benchCpu.system) / 1e6)}`;
-    return { rps, cpu };
+      await done;
+    });
   } finally {
     await Promise.all(kids.map((kid) => kid.stop(5000)));
     await listener.end().catch(() => undefined);
@@ -297,12 +325,13 @@ async function graphilePhase(databaseUrl: string, workers: number): Promise<{ rp
 }
 
 /**
- * The floor of the PostgreSQL phases (bench/pg-floor.mjs), on the same server and upstream: an
- * API process and two worker processes that do only what any run queue on Graphile Worker
- * does for a one-API-block run whose caller waits — store the queued run with its job, read
- * the run's input, flow and two sealed values, open them, call the upstream, store and notify
- * the final record, answer — with no authentication, validation, lease, audit, runner,
- * redaction or logging. The same 32 callers (fetch) as the flowsafe phases.
+ * The floor of the PostgreSQL phases (bench/pg-baselines.mjs, floor-api and floor-worker), on
+ * the same server and upstream: an API process and two worker processes that do only what any
+ * run queue on Graphile Worker does for a one-API-block run whose caller waits — store the
+ * queued run with its job, read the run's input, flow and two sealed values, open them, call
+ * the upstream, store and notify the final record, answer — with no authentication,
+ * validation, lease, audit, runner, redaction or logging. The same 32 callers (fetch) as the
+ * flowsafe phases; a run that does not succeed fails the benchmark.
  */
 async function floorPhase(
   databaseUrl: string,
@@ -338,63 +367,26 @@ async function floorPhase(
         name,
         seal(`bench-${name}-0123456789`),
       ]);
-    const spawnFloor = (role: string) =>
-      procOf(
-        spawn(process.execPath, [path.join(ROOT, 'bench/pg-floor.mjs')], {
-          env: baseEnv({
-            URL: databaseUrl,
-            ROLE: role,
-            CONCURRENCY: String(WORKER_CONCURRENCY),
-            DATA_KEY: dataKey.toString('base64'),
-          }),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }),
-      );
-    const api = spawnFloor('api');
-    kids.push(api);
-    const port = (await waitForOutput(api, /^listening (\d+)$/m))[1];
+    const api = await startBaseline('floor-api', databaseUrl);
+    kids.push(api.proc);
     for (let i = 0; i < workers; i++) {
-      const kid = spawnFloor('worker');
-      kids.push(kid);
-      await waitForOutput(kid, /^ready$/m);
+      kids.push(
+        (await startBaseline('floor-worker', databaseUrl, { DATA_KEY: dataKey.toString('base64') })).proc,
+      );
     }
-    const call = client(`http://127.0.0.1:${port}`, 'unused');
+    const call = client(`http://127.0.0.1:${api.ready[1]}`, 'unused');
     let n = 0;
     let bad = 0;
-    const drive = async (total: number): Promise<number> => {
-      let left = total;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (left-- > 0) {
-            const r = await call('POST', '/runs', {
-              flowId: 'flow1',
-              environment: 'development',
-              input: { n: String(n++) },
-            });
-            if (r.status !== 200 || r.body?.status !== 'succeeded') bad++;
-          }
-        }),
-      );
-      return total / ((performance.now() - t0) / 1000);
-    };
-    await drive(WARMUP);
-    const cpu0 = kids.map((k) => cpuSeconds(k.child.pid));
-    const pgCpu0 = await pgServerCpuSeconds(databaseUrl);
-    const benchCpu0 = process.cpuUsage();
-    const rps = await drive(TOTAL);
+    const result = await measureBaseline(databaseUrl, kids, true, async () => {
+      const r = await call('POST', '/runs', {
+        flowId: 'flow1',
+        environment: 'development',
+        input: { n: String(n++) },
+      });
+      if (r.status !== 200 || r.body?.status !== 'succeeded') bad++;
+    });
     if (bad > 0) throw new Error(`floor: ${bad} runs did not succeed`);
-    const per1000 = (s: number) => round((s * 1000) / TOTAL, 2);
-    const benchCpu = process.cpuUsage(benchCpu0);
-    const cpu =
-      `api ${per1000(cpuSeconds(api.child.pid) - cpu0[0]!)}, ` +
-      `workers ${kids
-        .slice(1)
-        .map((k, i) => per1000(cpuSeconds(k.child.pid) - cpu0[i + 1]!))
-        .join(' + ')}, ` +
-      `postgres ${per1000((await pgServerCpuSeconds(databaseUrl)) - pgCpu0)}, ` +
-      `bench client + upstream ${per1000((benchCpu.user + benchCpu.system) / 1e6)}`;
-    return { rps, cpu };
+    return result;
   } finally {
     await Promise.all(kids.map((kid) => kid.stop(5000)));
     await setup.end().catch(() => undefined);

@@ -1,16 +1,23 @@
-// The floor of bench:scale's PostgreSQL mode: the least any implementation of a run queue on
-// Graphile Worker does for a one-API-block run whose caller waits for it, in two roles.
-//   api:    node:http; POST /runs stores the queued run and adds its job in one statement
-//           (`INSERT … RETURNING` + `graphile_worker.add_job`, as flowsafe's API does), waits
-//           for the run's "done" notification on one LISTEN connection, answers the record.
-//           No authentication, no project or flow read, no validation, no request log.
-//   worker: Graphile Worker with flowsafe's queue settings (concurrency, local queue, batched
-//           completion); the task reads the run's input, flow and two sealed values in one
-//           statement (the payload holds the run id only), opens them with node:crypto
-//           (AES-256-GCM, KeyObject), calls the upstream with undici, then stores the final
-//           record and notifies it in one statement. No lease, no audit, no runner, no redaction.
-// Prepared statements throughout. Env: URL (database), ROLE, CONCURRENCY (worker); the api prints
-// `listening <port>`, the worker `ready`; SIGTERM stops either.
+// The processes of bench:scale's PostgreSQL baselines, one role each (env ROLE):
+//   noop-worker:  Graphile Worker alone — a task that only reports that it ran (one pg_notify on
+//                 `bench_noop_done`), the least a worker of a run queue does for a job whose
+//                 caller waits for it (graphilePhase).
+//   floor-api, floor-worker: the floor of PostgreSQL mode, the least any implementation of a run
+//                 queue on Graphile Worker does for a one-API-block run whose caller waits for it
+//                 (floorPhase):
+//     floor-api:    node:http; POST /runs stores the queued run and adds its job in one statement
+//                   (`INSERT … RETURNING` + `graphile_worker.add_job`, as flowsafe's API does),
+//                   waits for the run's "done" notification on one LISTEN connection, answers the
+//                   record. No authentication, no project or flow read, no validation, no log.
+//     floor-worker: the task reads the run's input, flow and two sealed values in one statement
+//                   (the payload holds the run id only), opens them with node:crypto
+//                   (AES-256-GCM, KeyObject), calls the upstream with undici, then stores the
+//                   final record and notifies it in one statement. No lease, no audit, no
+//                   runner, no redaction.
+// Workers run Graphile Worker with the settings flowsafe's queue gives it (concurrency, local
+// queue, batched completion, a pool of concurrency + 6). Prepared statements throughout.
+// Env: URL (database), ROLE, CONCURRENCY, DATA_KEY (floor-worker: base64); floor-api prints
+// `listening <port>`, the workers `ready`; SIGTERM stops each gracefully.
 import { createDecipheriv, createSecretKey, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Logger, run } from 'graphile-worker';
@@ -21,10 +28,38 @@ const DONE = 'floor_run_done';
 const role = process.env.ROLE;
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
 const pool = new pg.Pool({ connectionString: process.env.URL, max: concurrency + 6 });
+// what Graphile Worker asks of a pool it is given: idle and checked-out clients may error
 pool.on('error', () => undefined);
 pool.on('connect', (client) => client.on('error', () => undefined));
 
-if (role === 'api') {
+/** Graphile Worker with flowsafe's queue settings; prints `ready`, stops on SIGTERM. */
+async function startWorker(taskList, onStop = async () => undefined) {
+  const runner = await run({
+    pgPool: pool,
+    concurrency,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    taskList,
+    parsedCronItems: [],
+    logger: new Logger(() => () => undefined),
+    preset: { worker: { localQueue: { size: concurrency, ttl: 20_000 }, completeJobBatchDelay: 50 } },
+  });
+  process.stdout.write('ready\n');
+  process.once('SIGTERM', () => {
+    void runner
+      .stop()
+      .then(() => Promise.all([pool.end(), onStop()]))
+      .finally(() => process.exit(0));
+  });
+}
+
+if (role === 'noop-worker') {
+  await startWorker({
+    noop: async (payload, helpers) => {
+      await helpers.query('SELECT pg_notify($1, $2)', ['bench_noop_done', String(payload.id)]);
+    },
+  });
+} else if (role === 'floor-api') {
   const waiting = new Map();
   const listener = new pg.Client({ connectionString: process.env.URL });
   listener.on('error', () => undefined);
@@ -70,7 +105,7 @@ if (role === 'api') {
     server.close();
     void Promise.all([listener.end(), pool.end()]).finally(() => process.exit(0));
   });
-} else if (role === 'worker') {
+} else if (role === 'floor-worker') {
   const key = createSecretKey(Buffer.from(process.env.DATA_KEY ?? '', 'base64'));
   const open = (sealed) => {
     const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
@@ -78,19 +113,15 @@ if (role === 'api') {
     return Buffer.concat([d.update(sealed.subarray(28)), d.final()]).toString();
   };
   const dispatcher = new Agent({ connections: concurrency });
-  const runner = await run({
-    pgPool: pool,
-    concurrency,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    taskList: {
+  await startWorker(
+    {
       floor_run: async (payload, helpers) => {
         const runId = payload.runId;
         const queued = await helpers.query({
           name: 'floor_context',
           text: `SELECT r.flow_id, r.input, r.queued_at, f.definition,
-                   (SELECT array_agg(s.sealed ORDER BY s.name) FROM floor_secrets s WHERE s.flow_id = r.flow_id) AS sealed
-                 FROM floor_runs r JOIN floor_flows f ON f.id = r.flow_id WHERE r.id = $1`,
+                 (SELECT array_agg(s.sealed ORDER BY s.name) FROM floor_secrets s WHERE s.flow_id = r.flow_id) AS sealed
+               FROM floor_runs r JOIN floor_flows f ON f.id = r.flow_id WHERE r.id = $1`,
           values: [runId],
         });
         const row = queued.rows[0];
@@ -115,22 +146,13 @@ if (role === 'api') {
         await helpers.query({
           name: 'floor_final',
           text: `WITH u AS (UPDATE floor_runs SET status = 'succeeded', record = $2 WHERE id = $1 RETURNING id)
-                 SELECT pg_notify('${DONE}', u.id || ' ' || $2) FROM u`,
+               SELECT pg_notify('${DONE}', u.id || ' ' || $2) FROM u`,
           values: [runId, record],
         });
       },
     },
-    parsedCronItems: [],
-    logger: new Logger(() => () => undefined),
-    preset: { worker: { localQueue: { size: concurrency, ttl: 20_000 }, completeJobBatchDelay: 50 } },
-  });
-  process.stdout.write('ready\n');
-  process.once('SIGTERM', () => {
-    void runner
-      .stop()
-      .then(() => Promise.all([pool.end(), dispatcher.close()]))
-      .finally(() => process.exit(0));
-  });
+    () => dispatcher.close(),
+  );
 } else {
-  throw new Error(`ROLE must be api or worker, got ${role}`);
+  throw new Error(`ROLE must be noop-worker, floor-api or floor-worker, got ${role}`);
 }

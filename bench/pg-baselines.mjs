@@ -13,7 +13,10 @@
 //                   (the payload holds the run id only), opens them with node:crypto
 //                   (AES-256-GCM, KeyObject), calls the upstream with undici, then stores the
 //                   final record and notifies it in one statement. No lease, no audit, no
-//                   runner, no redaction.
+//                   runner, no redaction: the upstream echoes its request headers, so the
+//                   floor's records and answers hold its two values — made-up bench values in
+//                   a database made for this phase and dropped with the bench's server. This
+//                   is not flowsafe code and nothing of flowsafe reads it.
 // Workers run Graphile Worker with the settings flowsafe's queue gives it (concurrency, local
 // queue, batched completion, a pool of concurrency + 6). Prepared statements throughout.
 // Env: URL (database), ROLE, CONCURRENCY, DATA_KEY (floor-worker: base64); floor-api prints
